@@ -80,7 +80,7 @@ def _generate() -> None:
         rows.append(f"| [{dist}]({dist}/index) | {m['summary']} | `pip install {dist}` |")
         toc.append(f"{dist}/index")
     _write(GENERATED / "index.md",
-           "# Packages\n\n" + "\n".join(rows) + "\n\n```{toctree}\n:maxdepth: 2\n\n"
+           "# Packages\n\n" + "\n".join(rows) + "\n\n```{toctree}\n:maxdepth: 1\n\n"
            + "\n".join(toc) + "\n```\n")
 
 
