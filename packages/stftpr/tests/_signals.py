@@ -24,3 +24,10 @@ def harmonic_signal(L: int, seed: int = 0) -> np.ndarray:
 def gabor_atom(L: int, t0: float, f0: float, lam: float, theta: float = 0.0) -> np.ndarray:
     n = np.arange(L)
     return np.exp(-np.pi * (n - t0) ** 2 / lam) * np.cos(2 * np.pi * f0 * n + theta)
+
+
+def fm_tone(L: int, theta: float = 0.3) -> np.ndarray:
+    """A connected test signal: one tone with slow vibrato under a Gaussian envelope."""
+    n = np.arange(L)
+    f = 0.08 + 0.03 * np.sin(2 * np.pi * 1.5 * n / L)
+    return np.cos(2 * np.pi * np.cumsum(f) + theta) * np.exp(-np.pi * ((n - L / 2) / (L / 2.5)) ** 2)

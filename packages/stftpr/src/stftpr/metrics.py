@@ -64,30 +64,63 @@ def inconsistency(c: np.ndarray, transform: STFT, length: int | None = None) -> 
     return float(out) if out.ndim == 0 else out
 
 
-def align_global(x_true: np.ndarray, x_est: np.ndarray) -> np.ndarray:
-    """``x_est`` times the unimodular constant (a sign for real signals) closest to ``x_true``."""
-    x_true, x_est = _pair(x_true, x_est)
-    inner = np.sum(np.conj(x_est) * x_true, axis=-1, keepdims=True)
-    if not np.iscomplexobj(x_true) and not np.iscomplexobj(x_est):
-        factor = np.where(inner.real >= 0, 1.0, -1.0)
-    else:
-        factor = np.exp(1j * np.angle(inner))
-    return x_est * factor
+ALIGNMENTS = ("global", "analytic", "none")
 
 
-def snr(x_true: np.ndarray, x_est: np.ndarray, *, global_phase: bool = True) -> np.ndarray | float:
-    """Signal-to-noise ratio in dB, by default up to a global phase (sign for real signals).
+def align_global(x_true: np.ndarray, x_est: np.ndarray, *, analytic: bool = False) -> np.ndarray:
+    """``x_est`` aligned to ``x_true`` by the best global phase.
 
     Parameters
     ----------
     x_true, x_est
         Signals of the same shape ``(..., L)``.
-    global_phase
-        Align ``x_est`` by the best unimodular factor (sign for real signals) first.
+    analytic
+        For real signals: rotate the analytic signal of ``x_est``,
+        ``cos(theta) x_est - sin(theta) H x_est`` (``H`` the Hilbert transform), instead of
+        only allowing a sign. Real signals whose spectrum stays away from 0 and Nyquist
+        have one-sided STFT magnitudes that hardly change under such a rotation, so
+        algorithms recover them up to it; with ``analytic=False`` (default) only the exact
+        symmetry of real signals, the sign, is removed.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``x_est`` times the unimodular constant closest to ``x_true`` (complex signals), its
+        best sign (real signals), or its best analytic rotation (real, ``analytic=True``).
     """
     x_true, x_est = _pair(x_true, x_est)
-    if global_phase:
-        x_est = align_global(x_true, x_est)
+    if np.iscomplexobj(x_true) or np.iscomplexobj(x_est):
+        inner = np.sum(np.conj(x_est) * x_true, axis=-1, keepdims=True)
+        return x_est * np.exp(1j * np.angle(inner))
+    if analytic:
+        from scipy.signal import hilbert
+
+        hx = np.imag(hilbert(x_est, axis=-1))
+        p = np.sum(x_true * x_est, axis=-1, keepdims=True)
+        q = np.sum(x_true * hx, axis=-1, keepdims=True)
+        theta = np.arctan2(-q, p)
+        return np.cos(theta) * x_est - np.sin(theta) * hx
+    inner = np.sum(x_est * x_true, axis=-1, keepdims=True)
+    return x_est * np.where(inner >= 0, 1.0, -1.0)
+
+
+def snr(x_true: np.ndarray, x_est: np.ndarray, *, align: str = "global") -> np.ndarray | float:
+    """Signal-to-noise ratio ``20 log10(||x|| / ||x - x_est||)`` in dB after alignment.
+
+    Parameters
+    ----------
+    x_true, x_est
+        Signals of the same shape ``(..., L)``.
+    align
+        ``"global"`` (default): up to a global phase (complex) or sign (real);
+        ``"analytic"``: real signals up to a rotation of the analytic signal (see
+        :func:`align_global`); ``"none"``: no alignment.
+    """
+    if align not in ALIGNMENTS:
+        raise ValueError(f"align must be one of {ALIGNMENTS}, got {align!r}")
+    x_true, x_est = _pair(x_true, x_est)
+    if align != "none":
+        x_est = align_global(x_true, x_est, analytic=align == "analytic")
     out = _db(np.linalg.norm(x_true, axis=-1), np.linalg.norm(x_true - x_est, axis=-1))
     return float(out) if out.ndim == 0 else out
 
