@@ -6,14 +6,20 @@
 * Alaifari, Daubechies, Grohs and Yin (FoCM 2019): when the magnitude splits into
   islands ("atolls"), the signal is determined only up to one phase per island.
 
-Here the time-frequency lattice is a graph whose vertices are the coefficients above a small
-floor and whose edges join time and frequency neighbours with weight ``s_u s_v`` (times the
+Here the time-frequency lattice is a graph whose vertices are coefficients (in
+:func:`diagnose`: those of the islands above a threshold) and whose edges join time and frequency neighbours with weight ``s_u s_v`` (times the
 isotropic aspect factor ``tfr = lambda / (a M)`` for time edges and ``1 / tfr`` for
 frequency edges, so that the weights approximate a Dirichlet form in the metric in which
 the window is round). The algebraic connectivity ``lambda_2`` of its normalised Laplacian
 bounds the graph's Cheeger constant (conductance) ``h`` by the Cheeger inequality
 ``lambda_2 / 2 <= h <= sqrt(2 lambda_2)``, and the sweep cut of the Fiedler vector gives a
 set whose conductance is an upper bound on ``h`` (and at most ``sqrt(2 lambda_2)``).
+
+The conductance of a long sound decreases like the inverse of its extent on the lattice,
+whatever its quality, so the regime is judged by a scale-free ratio instead: the
+conductance of the best cut divided by that of the same cut when all coefficients of the
+islands are set equal (the "bottleneck ratio"). It is near 1 when the cut merely follows
+the shape of the support and small when the magnitude is weak across the cut.
 """
 
 from __future__ import annotations
@@ -301,7 +307,7 @@ class StabilityReport:
     cut
         Boolean mask over the lattice: the smaller side of the best sweep cut.
     fiedler
-        Fiedler vector over the lattice (NaN where the coefficient is below the floor).
+        Fiedler vector over the lattice (NaN outside the islands).
     threshold
         Relative island threshold used.
     bottleneck
@@ -346,7 +352,9 @@ class StabilityReport:
             h = f"Cheeger constant of the spectrogram graph between {self.cheeger_lower:.3g} and {self.cheeger_upper:.3g}"
         h += f", bottleneck ratio {self.bottleneck:.3g}"
         if self.regime == "islands":
-            shares = ", ".join(f"{100 * isl.energy_share:.1f}%" for isl in self.islands)
+            shares = ", ".join(f"{100 * isl.energy_share:.1f}%" for isl in self.islands[:6])
+            if self.n_islands > 6:
+                shares += f", ... ({self.n_islands - 6} more)"
             lines.append(
                 f"UNSTABLE: the magnitude splits into {self.n_islands} islands above {self.threshold:g} of its peak "
                 f"(energy shares {shares}). The signal is determined only up to one phase per island: "
@@ -378,7 +386,6 @@ def diagnose(
     transform: STFT | None = None,
     *,
     threshold: float = 1e-2,
-    floor: float = 1e-6,
     min_share: float = 1e-2,
     bottleneck_ratio: float = BOTTLENECK_RATIO,
     max_nodes: int = 40_000,
@@ -393,10 +400,10 @@ def diagnose(
         Their transform (for the lattice aspect factor; optional).
     threshold
         Relative threshold of the islands.
-    floor
-        Relative floor below which coefficients are left out of the graph.
     min_share
-        Smallest energy share that counts as an island.
+        Smallest energy share that counts as an island. The graph is built on the
+        coefficients of the islands (above ``threshold`` and in regions holding at least
+        ``min_share`` of the energy), so its Cheeger constant is 0 when there are several.
     bottleneck_ratio
         A single island whose best cut has a :attr:`StabilityReport.bottleneck` below this
         counts as weakly connected. The default 0.05 is a heuristic: the magnitude across the
@@ -415,17 +422,22 @@ def diagnose(
         raise ValueError("magnitude is identically zero; there is nothing to diagnose")
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 16:
         raise ValueError(f"max_nodes must be an integer >= 16, got {max_nodes!r}")
-    fine = tf_graph(s, transform, floor=floor)
+    labels, islands = find_islands(s, threshold=threshold, min_share=min_share)
+    if not islands:  # every region is below min_share: use them all
+        labels, islands = find_islands(s, threshold=threshold, min_share=0.0)
+    support = labels > 0
+    s_sup = np.where(support, s, 0.0)
+    fine = tf_graph(s_sup, transform, floor=0.0)
     tfr = 1.0 if transform is None else transform.lam / (transform.hop * transform.n_fft)
     circular = transform is not None and not transform.onesided
     r = 1
     while fine.nodes.size / (r * r) > max_nodes:
         r += 1
     if r > 1:
-        sc = _coarsen(s, r)
-        graph = _graph(sc, tfr, circular, floor)
+        sc = _coarsen(s_sup, r)
+        graph = _graph(sc, tfr, circular, 0.0)
     else:
-        sc = s
+        sc = s_sup
         graph = fine
     lam2, fied = algebraic_connectivity(graph)
     _, mask = sweep_cut(graph, fied)
@@ -436,20 +448,18 @@ def diagnose(
     if r > 1:
         cut = np.repeat(np.repeat(cut_c, r, axis=0), r, axis=1)[: s.shape[0], : s.shape[1]]
         fiedler = np.repeat(np.repeat(fied_c, r, axis=0), r, axis=1)[: s.shape[0], : s.shape[1]]
-        fiedler[s <= floor * s.max()] = np.nan
+        fiedler[~support] = np.nan
     else:
         cut, fiedler = cut_c, fied_c
     fine_mask = cut.flat[fine.nodes]
     phi = cut_conductance(fine, fine_mask)
-    # the same cut on the flat graph of the coefficients above the threshold
-    support = (s >= threshold * s.max()).astype(float)
-    flat = _graph(support, tfr, circular, 0.5)
+    # the same cut on the flat graph of the same vertices
+    flat = _graph(support.astype(float), tfr, circular, 0.0)
     phi_flat = cut_conductance(flat, cut.flat[flat.nodes])
-    if not np.isfinite(phi_flat) or phi_flat <= 0:
-        ratio = 0.0 if phi_flat == 0 else float("inf")
+    if len(islands) > 1 or not np.isfinite(phi_flat) or phi_flat <= 0:
+        ratio = 0.0
     else:
         ratio = phi / phi_flat
-    labels, islands = find_islands(s, threshold=threshold, min_share=min_share)
     if len(islands) > 1:
         regime = "islands"
     elif ratio < bottleneck_ratio:

@@ -154,7 +154,7 @@ def reconstruct(
     length: int | None = None,
     alpha: float = 0.99,
     seed: int | None = 0,
-    pghi_tol: float | tuple[float, ...] = (1e-1, 1e-10),
+    pghi_tol: float | tuple[float, ...] = 1e-10,
     progress: bool = False,
     backend: str = "numpy",
     device: str | None = None,
