@@ -72,7 +72,47 @@ def _heap_pop(heap, keys, size):
 
 
 @_jit
-def heap_integrate(s, dt, df, phase, done, order, thresh, wrap):
+def _pk_push(heap, size, item):
+    i = size
+    heap[i] = item
+    while i > 0:
+        parent = (i - 1) >> 1
+        if heap[parent] >= item:
+            break
+        heap[i] = heap[parent]
+        i = parent
+    heap[i] = item
+    return size + 1
+
+
+@_jit
+def _pk_pop(heap, size):
+    top = heap[0]
+    size -= 1
+    item = heap[size]
+    i = 0
+    while True:
+        child = 2 * i + 1
+        if child >= size:
+            break
+        if child + 1 < size and heap[child + 1] > heap[child]:
+            child += 1
+        if heap[child] <= item:
+            break
+        heap[i] = heap[child]
+        i = child
+    if size > 0:
+        heap[i] = item
+    return top, size
+
+
+def packed_keys(s):
+    """Heap keys: the float32 bit pattern of ``s >= 0`` (monotonic in ``s``) in the high 32 bits."""
+    return np.ascontiguousarray(s, dtype=np.float32).view(np.uint32).astype(np.int64) << 32
+
+
+@_jit
+def heap_integrate(s, dt, df, phase, done, thresh, wrap, pkeys):
     """Integrate phase derivatives over the (F, N) lattice from the largest coefficients.
 
     Parameters
@@ -82,34 +122,40 @@ def heap_integrate(s, dt, df, phase, done, order, thresh, wrap):
     df : (F, N) phase increment per channel (frequency direction) at each coefficient.
     phase : (F, N) float64, written in place where ``done`` is 0 and ``s >= thresh``.
     done : (F, N) uint8, 1 where the phase is already known (it is extended from there).
-    order : flat indices of the coefficients by decreasing magnitude (new seeds).
+
+    New seeds (when the heap runs empty) are the largest coefficients not reached yet:
+    found by linear scans for the first few, then from a sort of all coefficients.
     thresh : coefficients below it are left untouched.
     wrap : whether the frequency axis is circular (two-sided transforms).
+    pkeys : :func:`packed_keys` of ``s``; the heap holds ``pkeys | flat_index`` so that one
+        int64 comparison orders by magnitude (as float32) and then by index.
     """
     F, N = s.shape
     size_max = F * N
     heap = np.empty(size_max, dtype=np.int64)
-    keys = np.empty(size_max, dtype=np.float64)
     size = 0
     for m in range(F):
         for k in range(N):
             if done[m, k] == 1 and s[m, k] >= thresh:
-                size = _heap_push(heap, keys, size, m * N + k, s[m, k])
+                size = _pk_push(heap, size, pkeys[m, k] | (m * N + k))
     pos = 0
+    n_seeds = 0
+    order = np.empty(0, dtype=np.int64)
     while True:
         while size > 0:
-            idx, size = _heap_pop(heap, keys, size)
+            top, size = _pk_pop(heap, size)
+            idx = top & 0xFFFFFFFF
             m = idx // N
             k = idx - m * N
             # time neighbours
             if k + 1 < N and done[m, k + 1] == 0 and s[m, k + 1] >= thresh:
                 phase[m, k + 1] = phase[m, k] + 0.5 * (dt[m, k] + dt[m, k + 1])
                 done[m, k + 1] = 1
-                size = _heap_push(heap, keys, size, idx + 1, s[m, k + 1])
+                size = _pk_push(heap, size, pkeys[m, k + 1] | (idx + 1))
             if k >= 1 and done[m, k - 1] == 0 and s[m, k - 1] >= thresh:
                 phase[m, k - 1] = phase[m, k] - 0.5 * (dt[m, k] + dt[m, k - 1])
                 done[m, k - 1] = 1
-                size = _heap_push(heap, keys, size, idx - 1, s[m, k - 1])
+                size = _pk_push(heap, size, pkeys[m, k - 1] | (idx - 1))
             # frequency neighbours
             up = m + 1
             if up == F:
@@ -117,34 +163,45 @@ def heap_integrate(s, dt, df, phase, done, order, thresh, wrap):
             if up >= 0 and done[up, k] == 0 and s[up, k] >= thresh:
                 phase[up, k] = phase[m, k] + 0.5 * (df[m, k] + df[up, k])
                 done[up, k] = 1
-                size = _heap_push(heap, keys, size, up * N + k, s[up, k])
+                size = _pk_push(heap, size, pkeys[up, k] | (up * N + k))
             down = m - 1
             if down < 0:
                 down = F - 1 if wrap else -1
             if down >= 0 and done[down, k] == 0 and s[down, k] >= thresh:
                 phase[down, k] = phase[m, k] - 0.5 * (df[m, k] + df[down, k])
                 done[down, k] = 1
-                size = _heap_push(heap, keys, size, down * N + k, s[down, k])
+                size = _pk_push(heap, size, pkeys[down, k] | (down * N + k))
         # next seed: the largest coefficient not reached yet
         seed = -1
-        while pos < order.size:
-            cand = order[pos]
-            pos += 1
-            m = cand // N
-            k = cand - m * N
-            if s[m, k] < thresh:
-                pos = order.size
-                break
-            if done[m, k] == 0:
-                seed = cand
-                break
+        if n_seeds < 8:
+            best = -1.0
+            for m in range(F):
+                for k in range(N):
+                    if done[m, k] == 0 and s[m, k] >= thresh and s[m, k] > best:
+                        best = s[m, k]
+                        seed = m * N + k
+        else:
+            if order.size == 0:
+                order = np.argsort(-s.ravel())
+            while pos < order.size:
+                cand = order[pos]
+                pos += 1
+                m = cand // N
+                k = cand - m * N
+                if s[m, k] < thresh:
+                    pos = order.size
+                    break
+                if done[m, k] == 0:
+                    seed = cand
+                    break
         if seed < 0:
             break
+        n_seeds += 1
         m = seed // N
         k = seed - m * N
         phase[m, k] = 0.0
         done[m, k] = 1
-        size = _heap_push(heap, keys, size, seed, s[m, k])
+        size = _pk_push(heap, size, pkeys[m, k] | seed)
 
 
 @_jit

@@ -165,13 +165,15 @@ def pghi(
 def _pghi_single(s: np.ndarray, transform: STFT, tols: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     s = np.ascontiguousarray(s)
     dt, df = phase_derivatives(s, transform)
-    phase = rng.uniform(-np.pi, np.pi, size=s.shape)
+    phase = np.zeros(s.shape)
     done = np.zeros(s.shape, dtype=np.uint8)
     peak = float(s.max())
     if peak > 0:
-        order = np.argsort(s, axis=None)[::-1].astype(np.int64)
+        pkeys = _heap.packed_keys(s)
         for t in tols:
-            _heap.heap_integrate(s, dt, df, phase, done, order, peak * float(t), not transform.onesided)
+            _heap.heap_integrate(s, dt, df, phase, done, peak * float(t), bool(not transform.onesided), pkeys)
+    rest = done == 0
+    phase[rest] = rng.uniform(-np.pi, np.pi, size=int(rest.sum()))
     return _to_convention(phase, transform)
 
 
@@ -264,12 +266,14 @@ class RealTimePGHI:
             done = np.zeros(s2.shape, dtype=np.uint8)
             ph = phase_cur[:, None].copy()
             if self._peak > 0:
-                order = np.argsort(s2, axis=None)[::-1].astype(np.int64)
-                _heap.heap_integrate(s2, np.zeros_like(s2), df_cur[:, None].copy(), ph, done, order, thresh, not tf.onesided)
+                _heap.heap_integrate(
+                    s2, np.zeros_like(s2), df_cur[:, None].copy(), ph, done, float(thresh), bool(not tf.onesided),
+                    _heap.packed_keys(s2),
+                )
             phase_cur = ph[:, 0]
         else:
             s_prev, phase_prev, dt_prev = self._prev
-            _heap.rt_frame(s_prev, s_cur, phase_prev, dt_prev, dt_cur, df_cur, thresh, not tf.onesided, phase_cur)
+            _heap.rt_frame(s_prev, s_cur, phase_prev, dt_prev, dt_cur, df_cur, float(thresh), bool(not tf.onesided), phase_cur)
         self._prev = (s_cur, phase_cur, dt_cur)
         if i == 1:
             self._mags.pop(0)
