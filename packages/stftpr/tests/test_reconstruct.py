@@ -100,7 +100,7 @@ def test_warm_start_callback_and_target(problem):
 
 def test_lbfgs_gradient_matches_finite_differences(rng):
     """The gradient used by L-BFGS is that of 0.5 * sum over all channels of (|Tx| - s)^2."""
-    from stftpr.reconstruct import _lbfgs_single
+    from stftpr.algorithms import _lbfgs_single
 
     tf = STFT(32, 8, "hann")
     Ls = 100

@@ -15,6 +15,7 @@ The public API:
 
 from stftpr.__about__ import __version__
 from stftpr._citation import cite
+from stftpr.algorithms import METHODS, IterationState, ReconstructionResult, reconstruct
 from stftpr.diagnostics import (
     Island,
     StabilityReport,
@@ -35,8 +36,7 @@ from stftpr.metrics import (
     snr_per_island,
     spectral_convergence,
 )
-from stftpr.pghi import RealTimePGHI, pghi, phase_derivatives, rtpghi
-from stftpr.reconstruct import METHODS, IterationState, ReconstructionResult, reconstruct
+from stftpr.phase_gradient import RealTimePGHI, pghi, phase_derivatives, rtpghi
 from stftpr.transform import STFT
 from stftpr.windows import gaussian
 

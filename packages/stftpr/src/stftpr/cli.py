@@ -35,7 +35,7 @@ def _transform(args: argparse.Namespace):
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the `stftpr` command (also used for the CLI reference)."""
-    from stftpr.reconstruct import METHODS
+    from stftpr.algorithms import METHODS
 
     parser = argparse.ArgumentParser(
         prog=PROG,

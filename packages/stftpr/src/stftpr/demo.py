@@ -36,10 +36,10 @@ def run_demo(out_dir: str | Path, *, quiet: bool = False, seed: int = 0) -> dict
     dict
         ``headline``: one line with the headline figures; ``files``: paths written.
     """
+    from stftpr.algorithms import reconstruct
     from stftpr.diagnostics import diagnose
     from stftpr.io import write_audio, write_json, write_text
     from stftpr.metrics import snr, snr_per_island
-    from stftpr.reconstruct import reconstruct
     from stftpr.signals import speech_like, two_atoms
     from stftpr.transform import STFT
 

@@ -39,21 +39,14 @@ BOTTLENECK_RATIO = 0.05
 
 @dataclass
 class TFGraph:
-    """Spectrogram-weighted graph on the time-frequency lattice.
-
-    Attributes
-    ----------
-    weights
-        Symmetric sparse adjacency matrix (CSR) over the vertices.
-    nodes
-        Flat indices (into ``shape``) of the vertices.
-    shape
-        ``(n_freqs, n_frames)`` of the lattice.
-    """
+    """Spectrogram-weighted graph on the time-frequency lattice."""
 
     weights: sp.csr_matrix
+    """Symmetric sparse adjacency matrix (CSR) over the vertices."""
     nodes: np.ndarray
+    """Flat indices (into ``shape``) of the vertices."""
     shape: tuple[int, int]
+    """``(n_freqs, n_frames)`` of the lattice."""
 
     @property
     def degrees(self) -> np.ndarray:
@@ -218,25 +211,18 @@ def _coarsen(s: np.ndarray, r: int) -> np.ndarray:
 
 @dataclass
 class Island:
-    """One island: a connected region of coefficients above the threshold.
-
-    Attributes
-    ----------
-    label
-        Its label in the label array (1-based).
-    energy_share
-        Its share of the total energy ``sum s^2``.
-    n_coefficients
-        Number of coefficients.
-    frames, channels
-        Inclusive index ranges ``(first, last)`` it spans.
-    """
+    """One island: a connected region of coefficients above the threshold."""
 
     label: int
+    """Its label in the label array (1-based)."""
     energy_share: float
+    """Its share of the total energy ``sum s^2``."""
     n_coefficients: int
+    """Number of coefficients."""
     frames: tuple[int, int]
+    """Inclusive range ``(first, last)`` of frame indices it spans."""
     channels: tuple[int, int]
+    """Inclusive range ``(first, last)`` of channel indices it spans."""
 
 
 def find_islands(
@@ -289,49 +275,32 @@ def find_islands(
 
 @dataclass
 class StabilityReport:
-    """What :func:`diagnose` found; ``str(report)`` is the plain-language summary.
-
-    Attributes
-    ----------
-    regime
-        ``"stable"``, ``"weakly connected"`` or ``"islands"``.
-    algebraic_connectivity
-        ``lambda_2`` of the normalised graph Laplacian.
-    cheeger_lower, cheeger_upper
-        Bounds on the graph's Cheeger constant: ``lambda_2 / 2`` and the best sweep-cut
-        conductance.
-    islands
-        The islands above the threshold, by decreasing energy.
-    labels
-        Island labels over the lattice (0 outside).
-    cut
-        Boolean mask over the lattice: the smaller side of the best sweep cut.
-    fiedler
-        Fiedler vector over the lattice (NaN outside the islands).
-    threshold
-        Relative island threshold used.
-    bottleneck
-        Conductance of the best cut divided by the conductance of the same cut with all
-        coefficients above the threshold set equal: about 1 when the cut only reflects the
-        shape of the support (a long sound), much less than 1 when the magnitude is weak
-        across the cut (a bottleneck). Scale-free, unlike the conductance itself, which
-        decreases like the inverse of the extent of the support in lattice units.
-    coarsening
-        The block size of the energy pooling used for the eigenvalue problem (1 = none).
-    """
+    """What :func:`diagnose` found; ``str(report)`` is the plain-language summary."""
 
     regime: str
+    """``"stable"``, ``"weakly connected"`` or ``"islands"``."""
     algebraic_connectivity: float
+    """``lambda_2`` of the normalised graph Laplacian."""
     cheeger_lower: float
+    """Lower bound ``lambda_2 / 2`` on the graph's Cheeger constant (NaN when coarsened)."""
     cheeger_upper: float
+    """Upper bound on the graph's Cheeger constant: the conductance of the best sweep cut."""
     islands: list[Island]
+    """The islands above the threshold, by decreasing energy."""
     labels: np.ndarray
+    """Island labels over the lattice (0 outside)."""
     cut: np.ndarray
+    """Boolean mask over the lattice: the smaller side of the best sweep cut."""
     fiedler: np.ndarray
+    """Fiedler vector over the lattice (NaN outside the islands)."""
     threshold: float
+    """Relative island threshold used."""
     bottleneck: float = float("nan")
+    """Conductance of the best cut divided by the conductance of the same cut with all coefficients above the threshold set equal: about 1 when the cut only reflects the shape of the support (a long sound), much less than 1 when the magnitude is weak across the cut (a bottleneck). Scale-free, unlike the conductance itself, which decreases like the inverse of the extent of the support in lattice units."""
     coarsening: int = 1
+    """The block size of the energy pooling used for the eigenvalue problem (1 = none)."""
     notes: list[str] = field(default_factory=list)
+    """Further remarks (coarsening, low redundancy) appended to the summary."""
 
     @property
     def n_islands(self) -> int:
@@ -515,7 +484,7 @@ def reconstruct_islands(
     labels : numpy.ndarray
         The labels used.
     """
-    from stftpr.reconstruct import reconstruct
+    from stftpr.algorithms import reconstruct
 
     s = transform.check_magnitude(magnitude, length)
     if s.ndim != 2:

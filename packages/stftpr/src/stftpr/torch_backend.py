@@ -261,7 +261,7 @@ def iterate_torch(
 ):
     """The torch path of :func:`stftpr.reconstruct` (numpy in, numpy out)."""
     torch = _torch()
-    from stftpr.reconstruct import IterationState
+    from stftpr.algorithms import IterationState
 
     dtype = torch.float32 if s.dtype == np.float32 else torch.float64
     ts = TorchSTFT(transform, device=device, dtype=dtype)

@@ -1,7 +1,6 @@
 """The short-time Fourier (discrete Gabor) transform on a lattice with hop ``a`` and ``M`` channels.
 
-Conventions
------------
+Conventions.
 Frame ``p`` is centred at sample ``p * hop``: it multiplies the signal by the window
 ``g[j]``, ``j = 0 .. win_length - 1``, placed so that ``g[win_length // 2]`` sits on sample
 ``p * hop`` (the convention of :class:`scipy.signal.ShortTimeFFT`). The frames kept are all

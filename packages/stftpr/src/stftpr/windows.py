@@ -32,23 +32,14 @@ WINDOW_NAMES = ("gauss", "hann", "hamming", "blackman")
 
 @dataclass(frozen=True)
 class WindowInfo:
-    """A resolved window.
-
-    Attributes
-    ----------
-    values
-        The window samples (real, length ``win_length``).
-    name
-        ``"gauss"``, ``"hann"``, ``"hamming"``, ``"blackman"`` or ``"custom"``.
-    lam
-        The constant ``lambda`` (in samples squared) of the Gaussian
-        ``exp(-pi n^2 / lambda)`` that the window is (Gaussian) or best resembles (others),
-        used by PGHI to turn log-magnitude gradients into phase gradients.
-    """
+    """A resolved window."""
 
     values: np.ndarray
+    """The window samples (real, length ``win_length``)."""
     name: str
+    """``"gauss"``, ``"hann"``, ``"hamming"``, ``"blackman"`` or ``"custom"``."""
     lam: float
+    """The constant ``lambda`` (in samples squared) of the Gaussian ``exp(-pi n^2 / lambda)`` that the window is (Gaussian) or best resembles (others), used by PGHI to turn log-magnitude gradients into phase gradients."""
 
 
 def gaussian(win_length: int, lam: float) -> np.ndarray:

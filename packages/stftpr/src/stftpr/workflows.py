@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
+from stftpr.algorithms import reconstruct
 from stftpr.diagnostics import StabilityReport, diagnose
 from stftpr.io import read_audio, read_magnitude, write_audio, write_text
-from stftpr.reconstruct import reconstruct
 from stftpr.transform import STFT
 
 

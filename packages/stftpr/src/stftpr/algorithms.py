@@ -1,7 +1,7 @@
 """Phase retrieval algorithms and the entry point :func:`reconstruct`.
 
-Methods
--------
+The methods:
+
 ``"gla"``
     Griffin-Lim: alternate the projections onto the set of coefficients with the given
     magnitude (``P_A``) and onto the consistent coefficients (``P_C``, analysis after
@@ -15,7 +15,7 @@ Methods
     ``x = P_A(z - u)``, ``z = P_C(x + u)``, ``u = u + x - z``.
 ``"pghi"``, ``"rtpghi"``
     Phase gradient heuristic integration and its real-time variant (no iterations); see
-    :mod:`stftpr.pghi`.
+    :mod:`stftpr.phase_gradient`.
 ``"lbfgs"``
     L-BFGS (SciPy's L-BFGS-B without bounds) on the signal, minimising
     ``0.5 * sum (|T x| - s)^2`` over all ``M`` channels.
@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from tqdm.auto import tqdm
 
-from stftpr.pghi import pghi, rtpghi
+from stftpr.phase_gradient import pghi, rtpghi
 from stftpr.transform import STFT
 
 ITERATIVE = ("gla", "fgla", "admm", "lbfgs")
@@ -43,53 +43,36 @@ BACKENDS = ("numpy", "torch")
 
 
 class IterationState(NamedTuple):
-    """What a callback receives after each iteration.
-
-    Attributes
-    ----------
-    iteration
-        1-based iteration number.
-    spectral_convergence
-        Spectral convergence (dB) of the current signal; an array over the batch axes.
-    signal
-        The current signal estimate, shape ``(..., L)``.
-    """
+    """What a callback receives after each iteration."""
 
     iteration: int
+    """1-based iteration number."""
     spectral_convergence: np.ndarray
+    """Spectral convergence (dB) of the current signal; an array over the batch axes."""
     signal: np.ndarray
+    """The current signal estimate, shape ``(..., L)``."""
 
 
 @dataclass
 class ReconstructionResult:
-    """The outcome of :func:`reconstruct`.
-
-    Attributes
-    ----------
-    signal
-        The reconstructed signal(s), shape ``(..., L)``.
-    coefficients
-        Their STFT (consistent coefficients), shape ``(..., n_freqs, n_frames)``.
-    spectral_convergence
-        Final spectral convergence in dB (float, or an array over the batch axes).
-    history
-        Spectral convergence (dB) after each iteration, shape ``(n_iter, ...)``.
-    n_iter
-        Iterations run.
-    converged
-        True when the target ``tol_db`` was reached (False when no target was given).
-    method
-        The method used.
-    """
+    """The outcome of :func:`reconstruct`."""
 
     signal: np.ndarray
+    """The reconstructed signal(s), shape ``(..., L)``."""
     coefficients: np.ndarray
+    """Their STFT (consistent coefficients), shape ``(..., n_freqs, n_frames)``."""
     spectral_convergence: Any
+    """Final spectral convergence in dB (float, or an array over the batch axes)."""
     history: np.ndarray
+    """Spectral convergence (dB) after each iteration, shape ``(n_iter, ...)``."""
     n_iter: int
+    """Iterations run."""
     converged: bool
+    """True when the target ``tol_db`` was reached (False when no target was given)."""
     method: str
+    """The method used."""
     info: dict = field(default_factory=dict)
+    """Method-specific extras (empty for now)."""
 
     @property
     def phase(self) -> np.ndarray:
@@ -188,7 +171,7 @@ def reconstruct(
     seed
         Seed of random initial phases and of PGHI's random phases.
     pghi_tol
-        Tolerance (passes) of PGHI; see :func:`stftpr.pghi`.
+        Tolerance (passes) of PGHI; see :func:`stftpr.phase_gradient`.
     progress
         Show a tqdm progress bar.
     backend
