@@ -126,7 +126,7 @@ def algebraic_connectivity(graph: TFGraph) -> tuple[float, np.ndarray]:
     W = graph.weights
     n = W.shape[0]
     if n < 2:
-        raise ValueError("the magnitude has fewer than two coefficients above the floor; nothing to diagnose")
+        raise ValueError("the graph has fewer than two vertices (coefficients above the floor or in the islands); nothing to diagnose")
     d = graph.degrees
     isolated = d <= 0
     d_safe = np.where(isolated, 1.0, d)
