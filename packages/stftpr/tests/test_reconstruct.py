@@ -59,6 +59,19 @@ def test_iterations_improve_on_their_start(problem):
     assert reconstruct(s, tf, "pghi+fgla", n_iter=60, length=L).spectral_convergence < fgla.spectral_convergence - 10
 
 
+def test_admm_relaxed_consistency(problem):
+    tf, x, s = problem
+    exact = reconstruct(s, tf, "admm", n_iter=30, length=L)
+    # rho -> infinity is the indicator of the consistent set
+    near = reconstruct(s, tf, "admm", n_iter=30, length=L, rho=1e12)
+    np.testing.assert_allclose(near.history, exact.history, atol=1e-6)
+    relaxed = reconstruct(s, tf, "admm", n_iter=100, length=L, rho=10.0)
+    assert relaxed.history[-1] < relaxed.history[0] - 5
+    assert not np.allclose(relaxed.history[:30], exact.history)
+    with pytest.raises(ValueError, match="rho"):
+        reconstruct(s, tf, "admm", rho=-1.0)
+
+
 def test_complex_signals_and_batches(rng):
     tf = STFT(128, 16, "hann", onesided=False)
     n = np.arange(1500)

@@ -46,6 +46,9 @@ def test_torch_float32_and_tensor_api():
     xt = torch.as_tensor(x)
     np.testing.assert_allclose(ts.from_raw(ts.analysis(xt)).numpy(), tf.forward(x), atol=1e-10)
     np.testing.assert_allclose(ts.synthesis(ts.analysis(xt), 4000).numpy(), x, atol=1e-12)
+    a = reconstruct(s.astype(np.float64), tf, "admm", n_iter=10, length=4000, rho=3.0)
+    b = reconstruct(s.astype(np.float64), tf, "admm", n_iter=10, length=4000, rho=3.0, backend="torch", device="cpu")
+    np.testing.assert_allclose(b.history, a.history, atol=1e-8)
     with pytest.raises(ValueError, match="method must be one of"):
         griffin_lim(mag, tf, "lbfgs")
     with pytest.raises(ValueError, match="expects"):

@@ -11,8 +11,10 @@ The methods:
     Perraudin, Balazs and Soendergaard, WASPAA 2013 (``alpha = 0.99`` by default).
 ``"admm"``
     Griffin-Lim-like ADMM of Masuyama, Yatabe and Oikawa (IEEE SPL 2019) for
-    ``min i_A(x) + i_C(z)`` subject to ``x = z``:
-    ``x = P_A(z - u)``, ``z = P_C(x + u)``, ``u = u + x - z``.
+    ``min i_A(x) + g(z)`` subject to ``x = z``:
+    ``x = P_A(z - u)``, ``z = prox_g(x + u)``, ``u = u + x - z``. With ``rho=None`` (default)
+    ``g`` is the indicator of the consistent set and ``prox_g = P_C``; with a number ``rho``,
+    ``g = (rho / 2) dist(z, C)^2`` and ``prox_g(v) = (rho P_C(v) + v) / (1 + rho)``.
 ``"pghi"``, ``"rtpghi"``
     Phase gradient heuristic integration and its real-time variant (no iterations); see
     :mod:`stftpr.phase_gradient`.
@@ -136,6 +138,7 @@ def reconstruct(
     tol_db: float | None = None,
     length: int | None = None,
     alpha: float = 0.99,
+    rho: float | None = None,
     seed: int | None = 0,
     pghi_tol: float | tuple[float, ...] = 1e-10,
     progress: bool = False,
@@ -168,6 +171,9 @@ def reconstruct(
         Signal length (default: the largest length with ``n_frames`` frames).
     alpha
         Momentum of Fast Griffin-Lim, in ``[0, 1)``.
+    rho
+        ADMM penalty: None (default) for the indicator of the consistent set, or a positive
+        number for the relaxed consistency term (see the module documentation).
     seed
         Seed of random initial phases and of PGHI's random phases.
     pghi_tol
@@ -204,6 +210,8 @@ def reconstruct(
     n_iter = _check_int("n_iter", n_iter, 0)
     if not (isinstance(alpha, int | float) and 0 <= alpha < 1):
         raise ValueError(f"alpha must be a number in [0, 1), got {alpha!r}")
+    if rho is not None and not (isinstance(rho, int | float) and np.isfinite(rho) and rho > 0):
+        raise ValueError(f"rho must be a positive number or None, got {rho!r}")
     if tol_db is not None and not (isinstance(tol_db, int | float) and np.isfinite(tol_db)):
         raise ValueError(f"tol_db must be a finite number of dB or None, got {tol_db!r}")
     if callback is not None and not callable(callback):
@@ -236,12 +244,14 @@ def reconstruct(
 
         x, c, hist, converged = iterate_torch(
             iterative, s, phase0, transform, L, n_iter, alpha=alpha, tol_db=tol_db, callback=callback,
-            progress=progress, device=device,
+            progress=progress, device=device, rho=rho,
         )
     elif iterative == "lbfgs":
         x, c, hist, converged = _lbfgs(s, phase0, transform, L, n_iter, tol_db, callback, progress)
     else:
-        x, c, hist, converged = _iterate_numpy(iterative, s, phase0, transform, L, n_iter, alpha, tol_db, callback, progress)
+        x, c, hist, converged = _iterate_numpy(
+            iterative, s, phase0, transform, L, n_iter, alpha, tol_db, callback, progress, rho
+        )
     final = hist[-1] if len(hist) else _sc_db(np.abs(c), s, np.linalg.norm(s, axis=(-2, -1)))
     history = np.asarray(hist, dtype=float).reshape((len(hist),) + s.shape[:-2])
     return ReconstructionResult(x, c, _scalar(final), history, len(hist), converged, method)
@@ -252,7 +262,7 @@ def _scalar(v):
     return float(v) if v.ndim == 0 else v
 
 
-def _iterate_numpy(kind, s, phase0, tf: STFT, L, n_iter, alpha, tol_db, callback, progress):
+def _iterate_numpy(kind, s, phase0, tf: STFT, L, n_iter, alpha, tol_db, callback, progress, rho=None):
     cdtype = np.complex64 if s.dtype == np.float32 else np.complex128
     s_raw = np.ascontiguousarray(np.swapaxes(s, -1, -2))  # (..., N, F)
     s_norm = np.linalg.norm(s, axis=(-2, -1))
@@ -273,9 +283,9 @@ def _iterate_numpy(kind, s, phase0, tf: STFT, L, n_iter, alpha, tol_db, callback
                 xa = _project_magnitude(z - u, s_raw)
                 v = xa + u
                 x = tf._raw_synthesis(v, L)
-                z = tf._raw_analysis(x)
+                t = tf._raw_analysis(x)
+                z = t if rho is None else (rho * t + v) / (1.0 + rho)
                 u = v - z
-                t = z
                 a = np.abs(t)
             else:
                 x = tf._raw_synthesis(c, L)

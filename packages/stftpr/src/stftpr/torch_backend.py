@@ -120,7 +120,7 @@ def _project_magnitude(torch, c, s, a=None):
     return torch.where(a < tiny, s.to(c.dtype), out)
 
 
-def _run(kind, ts: TorchSTFT, s_raw, c, L, n_iter, alpha, tol_db, on_iter, progress):
+def _run(kind, ts: TorchSTFT, s_raw, c, L, n_iter, alpha, tol_db, on_iter, progress, rho=None):
     """The iterations on the device; returns the signal, consistent raw coefficients, SC history."""
     torch = ts.torch
     s_norm = torch.linalg.vector_norm(s_raw, dim=(-2, -1))
@@ -137,9 +137,9 @@ def _run(kind, ts: TorchSTFT, s_raw, c, L, n_iter, alpha, tol_db, on_iter, progr
                 xa = _project_magnitude(torch, z - u, s_raw)
                 v = xa + u
                 x = ts.synthesis(v, L)
-                z = ts.analysis(x)
+                t = ts.analysis(x)
+                z = t if rho is None else (rho * t + v) / (1.0 + rho)
                 u = v - z
-                t = z
                 a = t.abs()
             else:
                 x = ts.synthesis(c, L)
@@ -179,6 +179,7 @@ def griffin_lim(
     *,
     phase=None,
     alpha: float = 0.99,
+    rho: float | None = None,
     length: int | None = None,
     tol_db: float | None = None,
     seed: int | None = 0,
@@ -200,6 +201,8 @@ def griffin_lim(
         Initial phase tensor of the magnitude's shape (default: uniform random, seeded).
     alpha
         Momentum of FGLA.
+    rho
+        ADMM penalty (None: indicator of the consistent set); see :mod:`stftpr.algorithms`.
     length
         Signal length (default: the largest consistent length).
     tol_db
@@ -240,7 +243,7 @@ def griffin_lim(
         raise ValueError(f"phase has shape {tuple(phase.shape)} but magnitude has shape {tuple(s.shape)}")
     c = ts.to_raw(torch.polar(s, phase).to(ts.cdtype))
     s_raw = s.transpose(-1, -2).contiguous()
-    x, _, hist, _ = _run(method, ts, s_raw, c, L, n_iter, alpha, tol_db, None, progress)
+    x, _, hist, _ = _run(method, ts, s_raw, c, L, n_iter, alpha, tol_db, None, progress, rho)
     history = torch.stack(hist) if hist else torch.empty((0,) + tuple(s.shape[:-2]), device=s.device)
     return x, history
 
@@ -258,6 +261,7 @@ def iterate_torch(
     callback: Callable | None,
     progress: bool,
     device: str | None,
+    rho: float | None = None,
 ):
     """The torch path of :func:`stftpr.reconstruct` (numpy in, numpy out)."""
     torch = _torch()
@@ -276,6 +280,6 @@ def iterate_torch(
         def on_iter(it, sc, x):
             return callback(IterationState(it, sc.cpu().numpy(), x.cpu().numpy()))
 
-    x, t, hist, converged = _run(kind, ts, s_raw, c, L, n_iter, alpha, tol_db, on_iter, progress)
+    x, t, hist, converged = _run(kind, ts, s_raw, c, L, n_iter, alpha, tol_db, on_iter, progress, rho)
     hist_np = [h.cpu().numpy() for h in hist]
     return x.cpu().numpy(), ts.from_raw(t).cpu().numpy(), hist_np, converged
