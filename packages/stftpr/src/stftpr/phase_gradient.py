@@ -2,7 +2,8 @@
 
 Reference: Z. Prusa, P. Balazs, P. L. Soendergaard, "A noniterative method for reconstruction
 of phase from STFT magnitude", IEEE/ACM Trans. Audio, Speech, Lang. Process. 25(5), 2017;
-Z. Prusa, N. Holighaus, "Phase vocoder done right", EUSIPCO 2017 (real-time variant).
+Z. Prusa, P. L. Soendergaard, "Real-time spectrogram inversion using phase gradient
+heuristic integration", DAFx 2016 (real-time variant).
 
 For the Gaussian window ``exp(-pi t^2 / lambda)`` the STFT is, up to a factor, an analytic
 function, and in the time-invariant convention its phase ``phi`` and log-magnitude obey
@@ -178,7 +179,7 @@ def _pghi_single(s: np.ndarray, transform: STFT, tols: np.ndarray, rng: np.rando
 
 
 class RealTimePGHI:
-    """Frame-by-frame PGHI for streams (Prusa and Holighaus' real-time variant).
+    """Frame-by-frame PGHI for streams (the real-time variant of Prusa and Soendergaard, DAFx 2016).
 
     Feed magnitude frames one at a time with :meth:`push`; each call returns the complex
     coefficients of the frames whose phase is now known (one frame behind with
