@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ def run_demo(out_dir: str | Path, *, quiet: bool = False, seed: int = 0) -> dict
         the WAV files, ``report.txt`` and, with matplotlib, ``convergence.png`` and
         ``islands.png``.
     quiet
-        No progress bars.
+        No progress bars (they are also off when stderr is not a terminal).
     seed
         Seed of the signal and of the random initial phases.
 
@@ -47,6 +48,7 @@ def run_demo(out_dir: str | Path, *, quiet: bool = False, seed: int = 0) -> dict
         raise ValueError(f"seed must be an integer, got {seed!r}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    progress = not quiet and sys.stderr.isatty()
     files: list[str] = []
     fs = 16000
     config = {
@@ -62,7 +64,7 @@ def run_demo(out_dir: str | Path, *, quiet: bool = False, seed: int = 0) -> dict
     s = np.abs(tf.forward(x))
     runs = {}
     for name, method in (("fgla", "fgla"), ("pghi_fgla", "pghi+fgla")):
-        runs[name] = reconstruct(s, tf, method, n_iter=100, length=x.size, seed=seed, progress=not quiet)
+        runs[name] = reconstruct(s, tf, method, n_iter=100, length=x.size, seed=seed, progress=progress)
     files.append(str(write_audio(out / "original.wav", x, fs)))
     for name, res in runs.items():
         files.append(str(write_audio(out / f"reconstructed_{name}.wav", res.signal, fs)))
