@@ -62,6 +62,13 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--sr", type=int, default=None, help="sampling rate of the output (required for .npy input)")
     g.add_argument("--length", type=int, default=None, help="output length in samples for .npy input")
     g.add_argument("--history", type=Path, default=None, help="write the spectral convergence per iteration to this CSV")
+    g.add_argument(
+        "--backend",
+        default="numpy",
+        choices=["numpy", "torch"],
+        help="numpy (default) or torch (gla/fgla/admm, with or without pghi+; needs stftpr[torch])",
+    )
+    g.add_argument("--device", default=None, help="torch device, e.g. cpu or cuda (default: cuda when available)")
     g.add_argument("--quiet", action="store_true", help="no progress output")
     inv.set_defaults(func=_cmd_invert)
 
@@ -102,6 +109,8 @@ def _cmd_invert(args: argparse.Namespace) -> int:
         length=args.length,
         history_path=args.history,
         progress=not args.quiet and sys.stderr.isatty(),
+        backend=args.backend,
+        device=args.device,
     )
     sc = ", ".join(f"{v:.2f}" for v in summary["spectral_convergence_db"])
     print(

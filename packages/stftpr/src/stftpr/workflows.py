@@ -55,6 +55,8 @@ def invert_file(
     length: int | None = None,
     history_path: str | Path | None = None,
     progress: bool = False,
+    backend: str = "numpy",
+    device: str | None = None,
 ) -> dict[str, Any]:
     """Magnitude-only resynthesis: read, keep only the STFT magnitude, reconstruct, write audio.
 
@@ -77,6 +79,8 @@ def invert_file(
         Optional CSV of the spectral convergence per iteration (one column per channel).
     progress
         Show a progress bar.
+    backend, device
+        Passed to :func:`stftpr.reconstruct`.
 
     Returns
     -------
@@ -91,7 +95,10 @@ def invert_file(
         raise ValueError(f"sample_rate must be a positive integer, got {fs!r}")
     L = n if n is not None else length
     t0 = time.perf_counter()
-    res = reconstruct(s, transform, method, n_iter=n_iter, tol_db=tol_db, seed=seed, length=L, progress=progress)
+    res = reconstruct(
+        s, transform, method, n_iter=n_iter, tol_db=tol_db, seed=seed, length=L, progress=progress,
+        backend=backend, device=device,
+    )
     seconds = time.perf_counter() - t0
     write_audio(output_path, res.signal, fs)
     sc = np.atleast_1d(res.spectral_convergence).tolist()
