@@ -131,3 +131,13 @@ def test_find_islands_and_bad_input():
         diagnose(np.ones((2, 5, 5)))
     with pytest.raises(ValueError, match="non-negative"):
         diagnose(-np.ones((5, 5)))
+
+
+def test_degenerate_magnitudes():
+    tf = STFT(64, 16)
+    s = np.zeros((33, 10))
+    s[5, 5] = 1.0
+    rep = diagnose(s, tf)
+    assert rep.regime == "stable" and rep.n_islands == 1 and "single coefficient" in str(rep)
+    s[20, 2] = 1.0
+    assert diagnose(s, tf).regime == "islands"

@@ -84,8 +84,9 @@ class ReconstructionResult:
 
 def _sc_db(a: np.ndarray, s: np.ndarray, s_norm: np.ndarray) -> np.ndarray:
     err = np.sqrt(np.sum((a - s) ** 2, axis=(-2, -1), dtype=np.float64))
-    with np.errstate(divide="ignore"):
-        return 20.0 * np.log10(np.maximum(err, 1e-300) / np.maximum(s_norm, 1e-300))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = 20.0 * np.log10(err / s_norm)
+    return np.where(err == 0, -np.inf, out)  # a perfect fit is -inf dB, also for s = 0
 
 
 def _project_magnitude(c: np.ndarray, s: np.ndarray, a: np.ndarray | None = None) -> np.ndarray:

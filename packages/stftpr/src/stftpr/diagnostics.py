@@ -315,11 +315,14 @@ class StabilityReport:
     def summary(self) -> str:
         """Plain-language summary."""
         lines = []
-        if np.isnan(self.cheeger_lower):
+        if np.isnan(self.cheeger_upper):
+            h = "a single coefficient above the threshold, so no cut"
+        elif np.isnan(self.cheeger_lower):
             h = f"Cheeger constant of the spectrogram graph at most {self.cheeger_upper:.3g}"
         else:
             h = f"Cheeger constant of the spectrogram graph between {self.cheeger_lower:.3g} and {self.cheeger_upper:.3g}"
-        h += f", bottleneck ratio {self.bottleneck:.3g}"
+        if not np.isnan(self.bottleneck):
+            h += f", bottleneck ratio {self.bottleneck:.3g}"
         if self.regime == "islands":
             shares = ", ".join(f"{100 * isl.energy_share:.1f}%" for isl in self.islands[:6])
             if self.n_islands > 6:
@@ -338,8 +341,9 @@ class StabilityReport:
             )
         else:
             lines.append(
-                f"STABLE: the magnitude is well connected ({h}; algebraic connectivity "
-                f"{self.algebraic_connectivity:.3g}). The signal is determined up to one global phase "
+                f"STABLE: the magnitude is well connected ({h}"
+                + ("" if np.isnan(self.algebraic_connectivity) else f"; algebraic connectivity {self.algebraic_connectivity:.3g}")
+                + "). The signal is determined up to one global phase "
                 "and phase retrieval is expected to be stable."
             )
         if self.regime == "islands":
@@ -397,6 +401,11 @@ def diagnose(
     support = labels > 0
     s_sup = np.where(support, s, 0.0)
     fine = tf_graph(s_sup, transform, floor=0.0)
+    if fine.nodes.size < 2:  # one coefficient: connected, no cut to speak of
+        nan = float("nan")
+        fiedler = np.full(s.shape, np.nan)
+        regime = "islands" if len(islands) > 1 else "stable"
+        return StabilityReport(regime, nan, nan, nan, islands, labels, np.zeros(s.shape, bool), fiedler, threshold, nan, 1, [])
     tfr = 1.0 if transform is None else transform.lam / (transform.hop * transform.n_fft)
     circular = transform is not None and not transform.onesided
     r = 1

@@ -9,14 +9,13 @@ import numpy as np
 
 from stftpr.transform import STFT
 
-_TINY = 1e-300
-
-
 def _db(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """``20 log10(num / den)``: -inf when ``num`` is 0, +inf when only ``den`` is 0."""
     num = np.asarray(num, dtype=float)
     den = np.asarray(den, dtype=float)
-    with np.errstate(divide="ignore"):
-        return 20.0 * np.log10(np.maximum(num, _TINY) / np.maximum(den, _TINY))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = 20.0 * np.log10(num / den)
+    return np.where(num == 0, -np.inf, out)
 
 
 def spectral_convergence(magnitude: np.ndarray, x: np.ndarray, transform: STFT) -> np.ndarray | float:

@@ -152,7 +152,7 @@ def _run(kind, ts: TorchSTFT, s_raw, c, L, n_iter, alpha, tol_db, on_iter, progr
                 if kind == "fgla":
                     t_prev = t
             err = torch.linalg.vector_norm(a - s_raw, dim=(-2, -1))
-            sc = 20.0 * torch.log10(err.clamp_min(1e-300) / s_norm.clamp_min(1e-300))
+            sc = torch.where(err == 0, float("-inf"), 20.0 * torch.log10(err / s_norm))
             hist.append(sc)
             bar.update(1)
             stop = False
