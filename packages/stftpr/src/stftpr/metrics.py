@@ -9,6 +9,7 @@ import numpy as np
 
 from stftpr.transform import STFT
 
+
 def _db(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """``20 log10(num / den)``: -inf when ``num`` is 0, +inf when only ``den`` is 0."""
     num = np.asarray(num, dtype=float)
