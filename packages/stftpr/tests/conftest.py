@@ -8,6 +8,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+try:  # torch's CPU threads spin-wait; on a small shared machine one thread is much faster
+    import torch
+
+    torch.set_num_threads(1)
+except ImportError:  # pragma: no cover - torch is in the `test` extra
+    pass
+
 
 @pytest.fixture
 def rng():
