@@ -10,6 +10,7 @@ from redistributor.__about__ import __version__
 from redistributor._citation import cite
 from redistributor.distributions import Distribution, ScipyDistribution, as_distribution
 from redistributor.empirical import EmpiricalDistribution
+from redistributor.kde import KDEDistribution
 from redistributor.sketch import KLLSketch
 from redistributor.transformer import Redistributor
 
@@ -18,6 +19,7 @@ __all__ = [
     "cite",
     "Distribution",
     "EmpiricalDistribution",
+    "KDEDistribution",
     "KLLSketch",
     "Redistributor",
     "ScipyDistribution",
