@@ -332,7 +332,9 @@ class Redistributor(TransformerMixin, BaseEstimator):
         if _is_dask(X):
             from redistributor.out_of_core import transform_dask
 
-            check_is_fitted(self, "sources_")
+            if not (self._fixed() and not hasattr(self, "sources_")):
+                check_is_fitted(self, "sources_")
+            self._check_params()
             return transform_dask(self, X, inverse=inverse)
         X, elementwise = self._prepare(X)
         out = np.empty(X.shape, dtype=self._out_dtype(X.dtype))
