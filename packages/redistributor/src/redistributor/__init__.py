@@ -10,7 +10,9 @@ from redistributor.__about__ import __version__
 from redistributor._citation import cite
 from redistributor.distributions import Distribution, ScipyDistribution, as_distribution
 from redistributor.empirical import EmpiricalDistribution
+from redistributor.images import match_image
 from redistributor.kde import KDEDistribution
+from redistributor.persistence import load, save
 from redistributor.sketch import KLLSketch
 from redistributor.transformer import Redistributor
 
@@ -24,4 +26,7 @@ __all__ = [
     "Redistributor",
     "ScipyDistribution",
     "as_distribution",
+    "load",
+    "match_image",
+    "save",
 ]

@@ -59,6 +59,7 @@ class KDEDistribution(Distribution):
 
     def _setup(self) -> None:
         z, f = self.grid, self.density
+        self._raw_density = f
         dz = np.diff(z)
         seg = 0.5 * (f[:-1] + f[1:]) * dz
         # tail masses beyond open grid ends: the extreme kernel's Gaussian tail
@@ -216,7 +217,7 @@ class KDEDistribution(Distribution):
     def _spec(self):
         meta = {"type": "kde", "bandwidth": self.bandwidth, "n": self.n, "data_range": list(self.data_range),
                 "bounds": list(self.bounds)}
-        return meta, {"grid": self.grid, "density": self.density}
+        return meta, {"grid": self.grid, "density": self._raw_density}
 
     @classmethod
     def _from_spec(cls, meta: dict, arrays: dict) -> KDEDistribution:
