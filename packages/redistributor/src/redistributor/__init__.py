@@ -12,6 +12,12 @@ from redistributor.distributions import Distribution, ScipyDistribution, as_dist
 from redistributor.empirical import EmpiricalDistribution
 from redistributor.images import match_image
 from redistributor.kde import KDEDistribution
+from redistributor.legacy import (
+    KernelDensity,
+    LearnedDistribution,
+    load_redistributor,
+    save_redistributor,
+)
 from redistributor.persistence import load, save
 from redistributor.sketch import KLLSketch
 from redistributor.transformer import Redistributor
@@ -23,10 +29,14 @@ __all__ = [
     "EmpiricalDistribution",
     "KDEDistribution",
     "KLLSketch",
+    "KernelDensity",
+    "LearnedDistribution",
     "Redistributor",
     "ScipyDistribution",
     "as_distribution",
     "load",
+    "load_redistributor",
     "match_image",
     "save",
+    "save_redistributor",
 ]

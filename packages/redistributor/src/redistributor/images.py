@@ -191,7 +191,7 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
                 if im.mode in ("P", "CMYK", "YCbCr", "LAB", "HSV"):
                     im = im.convert("RGBA" if "transparency" in im.info else "RGB")
                 arr = np.asarray(im)
-    except Exception as exc:  # noqa: BLE001 - any decoder failure means "not an image we can read"
+    except Exception as exc:  # any decoder failure means "not an image we can read"
         raise ValueError(f"{str(p)!r} is not a readable image (accepted: PNG, JPEG, TIFF): {exc}") from None
     if arr.dtype == bool:
         arr = arr.astype(np.uint8) * 255

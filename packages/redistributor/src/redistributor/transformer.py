@@ -228,14 +228,15 @@ class Redistributor(TransformerMixin, BaseEstimator):
             sk.update(col[start : start + (1 << 20)])
         return sk.to_distribution(tails=self.tails, bounds=self.bounds)
 
-    def fit(self, X: Any, y: Any = None) -> Redistributor:
+    def fit(self, X: Any = None, y: Any = None) -> Redistributor:
         """Learn the source distribution of each column of ``X`` (and a target given as samples).
 
         Parameters
         ----------
         X : array of shape (n_samples, n_features) or dask array
             Training data; NaN is ignored, +-inf is rejected.  ``X`` is never modified.  A dask array
-            is fitted out of core with one KLL sketch per chunk and column, merged.
+            is fitted out of core with one KLL sketch per chunk and column, merged.  May be omitted
+            when ``source`` and ``target`` are both given distributions (as in 1.x).
         y : None
             Ignored.
 
@@ -245,6 +246,10 @@ class Redistributor(TransformerMixin, BaseEstimator):
             ``self``.
         """
         self._check_params()
+        if X is None:
+            if self._fixed():  # 1.x style: source and target given, nothing to learn
+                return self
+            raise ValueError("fit needs X, the data whose distribution is learned (or give a source distribution)")
         for attr in ("sketches_",):
             if hasattr(self, attr):
                 delattr(self, attr)
