@@ -1,13 +1,9 @@
 """Thin wrappers that keep 1.x code working; each warns with a ``DeprecationWarning``.
 
-=====================================  =====================================================
-1.x                                    2.0
-=====================================  =====================================================
-``LearnedDistribution(x, a, b, bins)`` ``EmpiricalDistribution.fit(x, bounds=(a, b), ...)``
-``KernelDensity(x, bandwidth=h)``      ``KDEDistribution.fit(x, bandwidth=h)``
-``save_redistributor(r, path)``        ``redistributor.save(r, path)`` (``.npz``, no pickle)
-``load_redistributor(path)``           ``redistributor.load(path)``
-=====================================  =====================================================
+- ``LearnedDistribution(x, a, b, bins)`` becomes ``EmpiricalDistribution.fit(x, bounds=(a, b), n_quantiles=bins)``
+- ``KernelDensity(x, bandwidth=h)`` becomes ``KDEDistribution.fit(x, bandwidth=h)``
+- ``save_redistributor(r, path)`` becomes ``redistributor.save(r, path)`` (``.npz``, no pickle)
+- ``load_redistributor(path)`` becomes ``redistributor.load(path)``
 """
 
 from __future__ import annotations

@@ -11,9 +11,9 @@ Rank-error guarantee
 For any query value ``y``, one compaction of a level with weight ``w`` changes the estimated rank of
 ``y`` by ``0`` or ``+-w``, with a fair coin deciding the sign; the schedule of compactions does not
 depend on the coins.  The total error is therefore a martingale with bounded increments, and by the
-Azuma-Hoeffding inequality
+Azuma-Hoeffding inequality::
 
-    P(|rank_estimate(y) - rank(y)| > t) <= 2 exp(-t**2 / (2 V)),   V = sum over compactions of w**2.
+    P(abs(rank_estimate(y) - rank(y)) > t) <= 2 exp(-t**2 / (2 V)),   V = sum over compactions of w**2.
 
 The sketch counts its compactions per level, so ``V`` is known exactly; :meth:`KLLSketch.rank_error_bound`
 returns ``t = sqrt(2 V ln(2 / delta))``, which holds for one query with probability ``1 - delta``
