@@ -234,11 +234,17 @@ class EmpiricalDistribution(Distribution):
         ranks = _auto_ranks(n, n_quantiles)
         first, last = _tie_runs(xs)
         if first.size:
-            ranks = np.union1d(ranks, np.concatenate([first, last]))
-            j = np.searchsorted(first, ranks, side="right") - 1
-            jj = np.clip(j, 0, None)
-            interior = (j >= 0) & (ranks > first[jj]) & (ranks < last[jj])
-            ranks = ranks[~interior]
+            # knots: the grid ranks plus both ends of every run of ties, none inside a run
+            keep = np.zeros(n, dtype=bool)
+            keep[ranks] = True
+            keep[first] = True
+            keep[last] = True
+            inside = np.zeros(n + 1, dtype=np.int8)
+            inside[first + 1] = 1
+            inside[last] -= 1
+            keep &= np.cumsum(inside[:n], dtype=np.int8) == 0
+            keep[last] = True
+            ranks = np.flatnonzero(keep)
         kx = xs[ranks]
         kr = ranks.astype(np.float64) + 1.0
         k = max(1, min(n - 1, math.ceil(math.sqrt(n))))
@@ -334,8 +340,10 @@ class EmpiricalDistribution(Distribution):
         lo_model, hi_model = self.tails
         for sl in _chunks(x.size):
             xc = x[sl]
-            if lo_model == "clip" or hi_model == "clip":
-                xc = np.clip(xc, kx[0] if lo_model == "clip" else -np.inf, kx[-1] if hi_model == "clip" else np.inf)
+            if lo_model == "clip":
+                xc = np.maximum(xc, kx[0])
+            if hi_model == "clip":
+                xc = np.minimum(xc, kx[-1])
             i = self._loc(xc)
             w = xc - kx[i]
             w *= self._inv_w[i]
@@ -376,11 +384,24 @@ class EmpiricalDistribution(Distribution):
         S = np.asarray(S, dtype=np.float64)
         out = np.empty_like(F)
         kx, kF, kS = self.knots_x, self._F, self._S
-        lower = F <= 0.5
+        if not hasattr(self, "_locF"):
+            self._locF = Locator(kF)
+            self._locS = Locator(-kS)
+            self._dxdF = np.append(np.diff(kx) / np.diff(kF), 0.0)
+            self._dxdS = np.append(np.diff(kx) / -np.diff(kS), 0.0)
         # lower half through F, upper half through S (both piecewise linear in the same knots)
-        out[lower] = np.interp(F[lower], kF, kx)
-        up = ~lower
-        out[up] = np.interp(-S[up], -kS, kx)
+        lower = F <= 0.5
+        if lower.all():
+            i = self._locF(F)
+            out = kx[i] + (F - kF[i]) * self._dxdF[i]
+        else:
+            Fl = F[lower]
+            i = self._locF(Fl)
+            out[lower] = kx[i] + (Fl - kF[i]) * self._dxdF[i]
+            up = ~lower
+            Su = S[up]
+            i = self._locS(-Su)
+            out[up] = kx[i] + (kS[i] - Su) * self._dxdS[i]
         lo_f, hi_s = kF[0], kS[-1]
         tail_lo = F < lo_f
         if tail_lo.any():

@@ -46,7 +46,9 @@ _D = 6.0 / 29.0
 def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     """sRGB in ``[0, 1]`` (last axis = 3 channels) to CIELAB, D65 white."""
     c = np.asarray(rgb, dtype=np.float64)
-    lin = np.where(c <= 0.04045, c / 12.92, ((np.maximum(c, 0.04045) + 0.055) / 1.055) ** 2.4)
+    lin = c / 12.92
+    high = c > 0.04045
+    lin[high] = ((c[high] + 0.055) / 1.055) ** 2.4
     xyz = lin @ _M.T / _WHITE
     f = np.where(xyz > _D**3, np.cbrt(xyz), xyz / (3 * _D**2) + 4.0 / 29.0)
     L = 116.0 * f[..., 1] - 16.0
