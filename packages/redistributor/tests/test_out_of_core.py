@@ -19,9 +19,9 @@ def client():
 
 
 def test_dask_fit_agrees_with_numpy_within_sketch_guarantee(client, rng):
-    n = 200_000
+    n = 120_000
     X = np.column_stack([rng.standard_normal(n), rng.gamma(2.0, size=n)])
-    dX = da.from_array(X, chunks=(25_000, 1))
+    dX = da.from_array(X, chunks=(30_000, 1))
     r = Redistributor(target="uniform", random_state=3).fit(dX)
     ref = Redistributor(target="uniform", n_quantiles="all").fit(X)
     U = r.transform(dX)

@@ -125,6 +125,8 @@ def test_pipeline_column_transformer_clone(rng):
     ct = ColumnTransformer([("g", Redistributor(target="uniform"), [0, 1])], remainder="passthrough")
     Z = ct.fit_transform(X)
     assert Z.shape == (3000, 3) and 0 < Z[:, :2].min() and Z[:, :2].max() < 1
+    assert list(ct.named_transformers_["g"].get_feature_names_out()) == ["x0", "x1"]
+    assert list(Redistributor().fit(X).get_feature_names_out(["a", "b", "c"])) == ["a", "b", "c"]
     c = clone(Redistributor(target="beta", target_params={"a": 2, "b": 5}, tails="clip"))
     assert c.get_params()["target_params"] == {"a": 2, "b": 5}
 

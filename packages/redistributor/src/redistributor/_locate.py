@@ -39,14 +39,14 @@ class Locator:
         lo, hi = float(kx[0]), float(kx[-1])
         self.lo = lo
         span = hi - lo
-        n_buckets = int(min(max(8 * kx.size, 1024), 1 << 21)) if span > 0 else 1
+        n_buckets = int(min(max(4 * kx.size, 1024), 1 << 20)) if span > 0 else 1
         self.inv_dx = n_buckets / span if span > 0 else 0.0
         self.n_buckets = n_buckets
         bk = self._bucket(kx)
         count = np.bincount(bk, minlength=n_buckets)
         # start[b]: the last knot in an earlier bucket (knots below x for sure), or 0
         below = np.concatenate([[0], np.cumsum(count)[:-1]])
-        self.start = np.maximum(below - 1, 0).astype(np.intp)
+        self.start = np.maximum(below - 1, 0).astype(np.int32 if kx.size < 2**31 else np.intp)
         self.crowded = count > _MAX_STEPS
         self.any_crowded = bool(self.crowded.any())
         self.steps = int(min(int(count.max(initial=0)), _MAX_STEPS)) + 1
@@ -62,7 +62,7 @@ class Locator:
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """Return interval indices for a 1-D float64 array without NaN."""
         b = self._bucket(x)
-        i = self.start[b]
+        i = self.start[b].astype(np.intp)
         nxt = self.kx_next
         for _ in range(self.steps):
             i += x >= nxt[i]

@@ -67,6 +67,24 @@ def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
     return np.where(lin <= 0.0031308, 12.92 * lin, 1.055 * np.abs(lin) ** (1 / 2.4) * np.sign(lin) - 0.055)
 
 
+_ROWS = 1 << 18
+
+
+def _chunked(fn, pixels: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    """``fn(pixels / scale)`` row block by row block into one float64 array (bounded temporaries)."""
+    out = np.empty(pixels.shape, dtype=np.float64)
+    for start in range(0, pixels.shape[0], _ROWS):
+        block = pixels[start : start + _ROWS].astype(np.float64)
+        if scale != 1.0:
+            block /= scale
+        out[start : start + _ROWS] = fn(block)
+    return out
+
+
+def _identity(block: np.ndarray) -> np.ndarray:
+    return block
+
+
 def _scale(image: np.ndarray) -> float:
     if np.issubdtype(image.dtype, np.integer):
         return float(np.iinfo(image.dtype).max)
@@ -137,10 +155,11 @@ def match_image(image: Any, reference: Any, *, color_space: str = "rgb", source:
     if color_space != "rgb" and (colour != 3 or ref is None):
         raise ValueError(f"color_space={color_space!r} needs an RGB image and a reference image; use 'rgb' otherwise")
     scale = _scale(img)
-    x = img.reshape(-1, channels)[:, :colour].astype(np.float64) / scale
+    convert = rgb_to_lab if color_space == "lab" else _identity
+    x = _chunked(convert, img.reshape(-1, channels)[:, :colour], scale)
     if ref is not None:
         rscale = _scale(ref)
-        y = ref.reshape(-1, ref.shape[2] if ref.ndim == 3 else 1)[:, :colour].astype(np.float64) / rscale
+        y = _chunked(convert, ref.reshape(-1, ref.shape[2] if ref.ndim == 3 else 1)[:, :colour], rscale)
     common = {"source": source, "ties": ties, "random_state": random_state, "tails": "clip"}
     if color_space == "rgb":
         if ref is not None:
@@ -155,20 +174,25 @@ def match_image(image: Any, reference: Any, *, color_space: str = "rgb", source:
         if ref is None:
             out = out / scale
     elif color_space == "lab":
-        out = lab_to_rgb(Redistributor(target=rgb_to_lab(y), **common).fit_transform(rgb_to_lab(x)))
+        out = Redistributor(target=y, **common).fit_transform(x)
+        del x, y
+        out = _chunked(lab_to_rgb, out)
     else:
         mx, vx = _pca(x)
         my, vy = _pca(y)
         z = Redistributor(target=(y - my) @ vy, **common).fit_transform((x - mx) @ vx)
         out = z @ vy.T + my
     result = np.empty(img.shape, dtype=img.dtype).reshape(-1, channels)
-    if np.issubdtype(img.dtype, np.integer):
-        info = np.iinfo(img.dtype)
-        result[:, :colour] = np.clip(np.rint(out * scale), max(info.min, 0), info.max)
-    else:
-        if img.min() >= 0 and img.max() <= 1:
-            out = np.clip(out, 0.0, 1.0)
-        result[:, :colour] = out
+    integer = np.issubdtype(img.dtype, np.integer)
+    unit = not integer and img.min() >= 0 and img.max() <= 1
+    lo, hi = (max(np.iinfo(img.dtype).min, 0), np.iinfo(img.dtype).max) if integer else (0.0, 1.0)
+    for start in range(0, out.shape[0], _ROWS):
+        block = out[start : start + _ROWS]
+        if integer:
+            block = np.rint(block * scale)
+        if integer or unit:
+            np.clip(block, lo, hi, out=block)
+        result[start : start + _ROWS, :colour] = block
     if has_alpha:
         result[:, colour] = img.reshape(-1, channels)[:, colour]
     return result.reshape(img.shape)

@@ -6,7 +6,7 @@ from numbers import Integral
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from redistributor._validation import check_choice
@@ -63,7 +63,7 @@ def map_array(src: Distribution, tgt: Distribution, x: np.ndarray, out: np.ndarr
     return out
 
 
-class Redistributor(TransformerMixin, BaseEstimator):
+class Redistributor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     """Transform data so that each column follows a target distribution: ``R = F_T^{-1} o F_S``.
 
     The map is the composition of the source CDF ``F_S`` (learned from the data passed to :meth:`fit`
@@ -376,13 +376,6 @@ class Redistributor(TransformerMixin, BaseEstimator):
     def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> Any:
         """Fit to ``X`` and return the transformed ``X``."""
         return self.fit(X, y).transform(X)
-
-    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        """Output feature names: the input names (one output column per input column)."""
-        from sklearn.utils.validation import _check_feature_names_in
-
-        check_is_fitted(self, "n_features_in_")
-        return _check_feature_names_in(self, input_features)
 
     # -- persistence and diagnostics (thin wrappers) -----------------------------------------
     def save(self, path: Any) -> None:
