@@ -134,3 +134,15 @@ def test_consistency_rate_of_the_map():
         errs.append(np.median(e))
     slope = np.polyfit(np.log(sizes), np.log(errs), 1)[0]
     assert -0.65 < slope < -0.38, (errs, slope)
+
+
+def test_many_small_ties_stay_within_grid_budget(rng):
+    n = 200_000
+    x = np.round(rng.standard_normal(n), 3)  # ~6000 distinct values, most repeated a few dozen times
+    grid = EmpiricalDistribution.fit(x)
+    full = EmpiricalDistribution.fit(x, n_quantiles="all")
+    assert grid.n_knots < full.n_knots
+    assert grid.n_knots <= 2 * (2 * int(np.sqrt(n)) + 1024 + 2) + 2
+    q = np.unique(x)
+    p = full.cdf(q)
+    assert np.all(np.abs(grid.cdf(q) - p) <= 0.5 * np.sqrt(p * (1 - p) / n) + 30.0 / n)

@@ -33,7 +33,10 @@ stay below the sampling error ``sqrt(p (1 - p) / n)`` of the empirical CDF itsel
 Ties
 ----
 A value that occurs ``c > 1`` times occupies the ranks ``r0..r1``; both ``r0`` and ``r1`` are kept as
-knots, so the CDF jumps at that value from ``F(r0)`` to ``F(r1)`` (an atom).  When data are
+knots, so the CDF jumps at that value from ``F(r0)`` to ``F(r1)`` (an atom).  With a knot grid
+(``n_quantiles`` other than ``"all"``), only runs of ties that contain a grid rank become atoms; a
+shorter run lies inside one grid cell, its jump is below the grid's resolution, and its values all
+map to one output value.  When data are
 transformed (:meth:`EmpiricalDistribution.cdf_sf_ties`), a value at an atom is placed at a uniform
 random position within the jump (``ties="spread"``, seeded) or at its middle
 (``ties="midrank"``); :meth:`cdf` itself is right-continuous.
@@ -233,6 +236,11 @@ class EmpiricalDistribution(Distribution):
             raise ValueError(f"bounds: the upper bound {b} is below the largest sample {xs[-1]}")
         ranks = _auto_ranks(n, n_quantiles)
         first, last = _tie_runs(xs)
+        if first.size and ranks.size < n:
+            # a run of ties that no grid rank falls into is finer than the grid: not an atom
+            j = np.searchsorted(ranks, first, side="left")
+            touched = (j < ranks.size) & (ranks[np.minimum(j, ranks.size - 1)] <= last)
+            first, last = first[touched], last[touched]
         if first.size:
             # knots: the grid ranks plus both ends of every run of ties, none inside a run
             keep = np.zeros(n, dtype=bool)
