@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-_MAX_STEPS = 3
+_MAX_STEPS = 2
 
 
 class Locator:

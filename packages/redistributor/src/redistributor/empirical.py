@@ -394,22 +394,17 @@ class EmpiricalDistribution(Distribution):
         kx, kF, kS = self.knots_x, self._F, self._S
         if not hasattr(self, "_locF"):
             self._locF = Locator(kF)
-            self._locS = Locator(-kS)
             self._dxdF = np.append(np.diff(kx) / np.diff(kF), 0.0)
             self._dxdS = np.append(np.diff(kx) / -np.diff(kS), 0.0)
-        # lower half through F, upper half through S (both piecewise linear in the same knots)
-        lower = F <= 0.5
-        if lower.all():
-            i = self._locF(F)
-            out = kx[i] + (F - kF[i]) * self._dxdF[i]
-        else:
-            Fl = F[lower]
-            i = self._locF(Fl)
-            out[lower] = kx[i] + (Fl - kF[i]) * self._dxdF[i]
-            up = ~lower
-            Su = S[up]
-            i = self._locS(-Su)
-            out[up] = kx[i] + (kS[i] - Su) * self._dxdS[i]
+        # one interval search (through F); the offset within the interval from F in the lower half
+        # and from S in the upper half, so that both tails keep their relative precision
+        i = self._locF(F)
+        base = kx[i]
+        lo_part = F - kF[i]
+        lo_part *= self._dxdF[i]
+        hi_part = kS[i] - S
+        hi_part *= self._dxdS[i]
+        out = base + np.where(F <= 0.5, lo_part, hi_part)
         lo_f, hi_s = kF[0], kS[-1]
         tail_lo = F < lo_f
         if tail_lo.any():
