@@ -184,7 +184,7 @@ def main() -> None:
     run_beta_ppf(u, ratios)
     run_images(*((240, 320) if args.quick else (1536, 2048)), rng, rows)
     print(f"machine: {platform.machine()}, {platform.python_version()}, numpy {np.__version__}")
-    head = ("task", "n", "method", "fit s", "transform s", "peak mem / input", "mean |err|", "max |err|", "KS")
+    head = ("task", "n", "method", "fit s", "transform s", "peak mem / input", "mean abs err", "max abs err", "KS")
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for r in rows:
