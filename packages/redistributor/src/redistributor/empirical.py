@@ -1,0 +1,455 @@
+"""Empirical distribution: a continuous piecewise-linear CDF through order statistics, with tail models.
+
+Plotting positions
+------------------
+The ``r``-th smallest of ``n`` samples (``r = 1..n``) gets ``F = r / (n + 1)`` and
+``S = (n + 1 - r) / (n + 1)`` (the mean of ``F(X_(r))`` for continuous data).  Between knots the CDF
+is linear.  The mass ``1 / (n + 1)`` below the smallest and above the largest sample is placed by
+the tail model of that side:
+
+``"exponential"`` (default where no bound is given)
+    ``F(x) = F_min exp((x - x_min) / beta_lo)`` below the sample range and
+    ``S(x) = S_max exp(-(x_max - x) / beta_hi)`` above it, with ``beta`` the mean excess of the
+    ``k = ceil(sqrt(n))`` most extreme samples over the ``k+1``-th (the maximum-likelihood
+    scale of an exponential tail).  Unbounded, so new data beyond the sample range keep their order.
+``"bounds"``
+    linear extension to a known bound of the support, ``F(a) = 0`` or ``F(b) = 1``.
+``"clip"``
+    values beyond the sample range are treated as the extreme sample value: the CDF is constant
+    ``1 / (n + 1)`` below ``x_min`` (and ``n / (n + 1)`` above ``x_max``); the quantile function
+    returns ``x_min`` for probabilities below ``1 / (n + 1)``.
+
+Knot grid
+---------
+``n_quantiles="all"`` keeps every order statistic.  ``"auto"`` keeps every order statistic for
+``n <= 4096`` and otherwise the union of ``max(1024, 2 ceil(sqrt(n)))`` ranks equally spaced in
+probability and 1024 ranks equally spaced in log-odds (dense in both tails).  Within a cell of
+probability width ``dp`` the chord deviates from the full empirical CDF by about
+``sqrt(dp / n)`` (empirical-process fluctuation) plus ``dp**2 |f'| / (8 f**2)`` (curvature); with
+``dp <= 1 / (2 sqrt(n))`` in the bulk and ``dp`` proportional to ``min(p, 1 - p)`` in the tails both
+stay below the sampling error ``sqrt(p (1 - p) / n)`` of the empirical CDF itself.  An integer
+``n_quantiles`` gives that many ranks equally spaced in probability.
+
+Ties
+----
+A value that occurs ``c > 1`` times occupies the ranks ``r0..r1``; both ``r0`` and ``r1`` are kept as
+knots, so the CDF jumps at that value from ``F(r0)`` to ``F(r1)`` (an atom).  With a knot grid
+(``n_quantiles`` other than ``"all"``), only runs of ties that contain a grid rank become atoms; a
+shorter run lies inside one grid cell, its jump is below the grid's resolution, and its values all
+map to one output value.  When data are
+transformed (:meth:`EmpiricalDistribution.cdf_sf_ties`), a value at an atom is placed at a uniform
+random position within the jump (``ties="spread"``, seeded) or at its middle
+(``ties="midrank"``); :meth:`cdf` itself is right-continuous.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from redistributor._locate import Locator
+from redistributor._validation import as_float_1d, check_choice
+from redistributor.distributions import Distribution, _chunks
+
+__all__ = ["EmpiricalDistribution", "TAIL_MODELS", "TIE_METHODS"]
+
+TAIL_MODELS = ("exponential", "bounds", "clip")
+TIE_METHODS = ("spread", "midrank")
+
+
+def _tie_runs(xs: np.ndarray, chunk: int = 1 << 20) -> tuple[np.ndarray, np.ndarray]:
+    """First and last index of every run of >= 2 equal values in sorted ``xs`` (chunked, bounded memory)."""
+    n = xs.size
+    firsts: list[np.ndarray] = []
+    lasts: list[np.ndarray] = []
+    for start in range(0, n - 1, chunk):
+        stop = min(start + chunk, n - 1)
+        eq = xs[start + 1 : stop + 1] == xs[start:stop]  # eq[j]: xs[start+j] == xs[start+j+1]
+        if not eq.any():
+            continue
+        d = np.diff(eq.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
+        s = np.flatnonzero(d == 1) + start
+        e = np.flatnonzero(d == -1) + start  # run of equal pairs [s, e) -> values s..e
+        firsts.append(s)
+        lasts.append(e)
+    if not firsts:
+        empty = np.empty(0, dtype=np.int64)
+        return empty, empty
+    f = np.concatenate(firsts)
+    last = np.concatenate(lasts)
+    # merge runs split at chunk borders
+    if f.size > 1:
+        join = f[1:] == last[:-1]
+        if join.any():
+            keep_first = np.concatenate([[True], ~join])
+            keep_last = np.concatenate([~join, [True]])
+            f, last = f[keep_first], last[keep_last]
+    return f.astype(np.int64), last.astype(np.int64)
+
+
+def _auto_ranks(n: int, n_quantiles: Any) -> np.ndarray:
+    if n_quantiles == "all" or (n_quantiles == "auto" and n <= 4096):
+        return np.arange(n, dtype=np.int64)
+    if n_quantiles == "auto":
+        m = max(1024, 2 * math.ceil(math.sqrt(n)))
+        uni = np.rint(np.linspace(0, n - 1, min(m, n))).astype(np.int64)
+        lo, hi = math.log(1.0 / n), math.log(n)  # log-odds of ranks 1 and n (out of n + 1)
+        t = np.linspace(lo, hi, 1024)
+        p = 1.0 / (1.0 + np.exp(-t))
+        lg = np.clip(np.rint(p * (n + 1)) - 1, 0, n - 1).astype(np.int64)
+        return np.union1d(uni, lg)
+    k = int(n_quantiles)
+    return np.unique(np.rint(np.linspace(0, n - 1, min(k, n))).astype(np.int64))
+
+
+def _parse_tails(tails: Any, bounds: tuple) -> tuple[str, str]:
+    a, b = bounds
+    if tails is None:
+        return ("bounds" if a is not None else "exponential", "bounds" if b is not None else "exponential")
+    if isinstance(tails, str):
+        tails = (tails, tails)
+    if not (isinstance(tails, tuple | list) and len(tails) == 2):
+        raise ValueError(f"tails={tails!r} is not accepted; use one of {TAIL_MODELS} or a (lower, upper) pair")
+    lo = check_choice(tails[0], "tails", TAIL_MODELS)
+    hi = check_choice(tails[1], "tails", TAIL_MODELS)
+    if lo == "bounds" and a is None:
+        raise ValueError("tails='bounds' on the lower side needs bounds=(a, b) with a finite a")
+    if hi == "bounds" and b is None:
+        raise ValueError("tails='bounds' on the upper side needs bounds=(a, b) with a finite b")
+    return lo, hi
+
+
+def _parse_bounds(bounds: Any) -> tuple[float | None, float | None]:
+    if bounds is None:
+        return None, None
+    if not (isinstance(bounds, tuple | list) and len(bounds) == 2):
+        raise ValueError(f"bounds={bounds!r} is not accepted; use (a, b) with None for an open side")
+    out = []
+    for v in bounds:
+        if v is None or (isinstance(v, float) and np.isinf(v)):
+            out.append(None)
+        else:
+            try:
+                out.append(float(v))
+            except (TypeError, ValueError):
+                raise ValueError(f"bounds={bounds!r} is not accepted; use two numbers or None") from None
+    if out[0] is not None and out[1] is not None and not out[0] < out[1]:
+        raise ValueError(f"bounds={bounds!r} is not accepted; need a < b")
+    return out[0], out[1]
+
+
+class EmpiricalDistribution(Distribution):
+    """Continuous piecewise-linear distribution through order statistics, with explicit tail models.
+
+    Build it with :meth:`fit` (from samples) or :meth:`from_weighted` (from a quantile sketch); the
+    constructor takes the knots directly.  See the module documentation for the plotting positions,
+    the knot grid, the tail models and tie handling.
+
+    Parameters
+    ----------
+    knots_x : array
+        Nondecreasing knot positions; a repeated value is an atom (a jump of the CDF).
+    knots_rank : array
+        Strictly increasing plotting ranks ``r`` (``F = r / (n + 1)``), same length as ``knots_x``.
+    n : float
+        Number of samples (the total weight).
+    tails : (str, str)
+        Tail model below and above the knots: ``"exponential"``, ``"bounds"`` or ``"clip"``.
+    tail_scales : (float, float)
+        Scales ``beta`` of the exponential tails (ignored for the other models).
+    """
+
+    def __init__(self, knots_x, knots_rank, n, tails=("exponential", "exponential"), tail_scales=(1.0, 1.0)):
+        kx = np.ascontiguousarray(knots_x, dtype=np.float64)
+        kr = np.ascontiguousarray(knots_rank, dtype=np.float64)
+        if kx.ndim != 1 or kx.shape != kr.shape or kx.size < 2:
+            raise ValueError("knots_x and knots_rank must be 1-D of equal length >= 2")
+        if np.any(np.diff(kx) < 0) or np.any(np.diff(kr) <= 0):
+            raise ValueError("knots_x must be nondecreasing and knots_rank strictly increasing")
+        self.n = float(n)
+        self.tails = (check_choice(tails[0], "tails", TAIL_MODELS), check_choice(tails[1], "tails", TAIL_MODELS))
+        self.tail_scales = (float(tail_scales[0]), float(tail_scales[1]))
+        self.knots_x = kx
+        self.knots_rank = kr
+        self._setup()
+
+    def _setup(self) -> None:
+        kx, kr, n1 = self.knots_x, self.knots_rank, self.n + 1.0
+        self._F = kr / n1
+        self._S = (n1 - kr) / n1
+        width = np.diff(kx)
+        with np.errstate(divide="ignore"):
+            inv = np.where(width > 0, 1.0 / np.where(width > 0, width, 1.0), 0.0)
+        self._inv_w = np.append(inv, 0.0)
+        self._dF = np.append(np.diff(self._F), 0.0)
+        self._dS = np.append(-np.diff(self._S), 0.0)
+        self._has_atoms = bool(np.any(width == 0))
+        self._loc = Locator(kx)
+        lo = kx[0] if self.tails[0] != "exponential" else -np.inf
+        hi = kx[-1] if self.tails[1] != "exponential" else np.inf
+        self.support = (float(lo), float(hi))
+        self._slope = np.append(self._dF[:-1] * inv, 0.0)
+
+    # -- construction ----------------------------------------------------------------------
+    @classmethod
+    def fit(cls, x: Any, *, n_quantiles: Any = "auto", tails: Any = None, bounds: Any = None) -> EmpiricalDistribution:
+        """Estimate the distribution of the samples ``x`` (any shape; NaN ignored; ``x`` is not modified).
+
+        Parameters
+        ----------
+        x : array_like
+            Samples; integers and booleans are accepted.
+        n_quantiles : "auto", "all" or int
+            Knot grid (see the module documentation).
+        tails : str or (str, str), optional
+            Tail model(s): ``"exponential"``, ``"bounds"`` or ``"clip"``.  Default: ``"bounds"`` on a
+            side with a given bound, ``"exponential"`` otherwise.
+        bounds : (float or None, float or None), optional
+            Known bounds of the support.
+        """
+        arr = as_float_1d(x, "x")
+        xs = np.sort(arr)
+        n_nan = int(np.count_nonzero(np.isnan(xs[-1:]))) and int(np.count_nonzero(np.isnan(xs)))
+        if n_nan:
+            xs = xs[: xs.size - n_nan]
+        return cls._from_sorted(xs, n_quantiles=n_quantiles, tails=tails, bounds=bounds)
+
+    @classmethod
+    def _from_sorted(cls, xs: np.ndarray, *, n_quantiles: Any = "auto", tails: Any = None, bounds: Any = None):
+        n = xs.size
+        if n == 0:
+            raise ValueError("x is empty (or all NaN); need at least two distinct values")
+        if xs[0] == xs[-1]:
+            raise ValueError(
+                f"x is constant (every value equals {xs[0]!r}); a distribution cannot be estimated from it"
+            )
+        if not (n_quantiles in ("auto", "all") or (isinstance(n_quantiles, int | np.integer)
+                                                   and not isinstance(n_quantiles, bool) and n_quantiles >= 2)):
+            raise ValueError(f"n_quantiles={n_quantiles!r} is not accepted; use 'auto', 'all' or an integer >= 2")
+        a, b = _parse_bounds(bounds)
+        lo_model, hi_model = _parse_tails(tails, (a, b))
+        if a is not None and xs[0] < a:
+            raise ValueError(f"bounds: the lower bound {a} is above the smallest sample {xs[0]}")
+        if b is not None and xs[-1] > b:
+            raise ValueError(f"bounds: the upper bound {b} is below the largest sample {xs[-1]}")
+        ranks = _auto_ranks(n, n_quantiles)
+        first, last = _tie_runs(xs)
+        if first.size and ranks.size < n:
+            # a run of ties that no grid rank falls into is finer than the grid: not an atom
+            j = np.searchsorted(ranks, first, side="left")
+            touched = (j < ranks.size) & (ranks[np.minimum(j, ranks.size - 1)] <= last)
+            first, last = first[touched], last[touched]
+        if first.size:
+            # knots: the grid ranks plus both ends of every run of ties, none inside a run
+            keep = np.zeros(n, dtype=bool)
+            keep[ranks] = True
+            keep[first] = True
+            keep[last] = True
+            inside = np.zeros(n + 1, dtype=np.int8)
+            inside[first + 1] = 1
+            inside[last] -= 1
+            keep &= np.cumsum(inside[:n], dtype=np.int8) == 0
+            keep[last] = True
+            ranks = np.flatnonzero(keep)
+        kx = xs[ranks]
+        kr = ranks.astype(np.float64) + 1.0
+        k = max(1, min(n - 1, math.ceil(math.sqrt(n))))
+        span = float(xs[-1] - xs[0])
+        beta_lo = float(np.mean(xs[k] - xs[:k])) if lo_model == "exponential" else 1.0
+        beta_hi = float(np.mean(xs[n - k :] - xs[n - k - 1])) if hi_model == "exponential" else 1.0
+        beta_lo = beta_lo if beta_lo > 0 else span / n
+        beta_hi = beta_hi if beta_hi > 0 else span / n
+        if lo_model == "bounds":
+            kx = np.concatenate([[a], kx])
+            kr = np.concatenate([[0.0], kr])
+        if hi_model == "bounds":
+            kx = np.concatenate([kx, [b]])
+            kr = np.concatenate([kr, [n + 1.0]])
+        return cls(kx, kr, n, (lo_model, hi_model), (beta_lo, beta_hi))
+
+    @classmethod
+    def from_weighted(cls, values, weights, *, minimum=None, maximum=None, tails: Any = None, bounds: Any = None):
+        """Build the distribution from weighted points (e.g. the items of a quantile sketch).
+
+        Each point of weight ``w`` stands for ``w`` samples; the plotting rank of a point is the middle
+        of the ranks it stands for.  ``minimum`` and ``maximum`` (exact extremes, when known) become the
+        first and last knots.
+        """
+        v = np.asarray(values, dtype=np.float64)
+        w = np.asarray(weights, dtype=np.float64)
+        order = np.argsort(v, kind="stable")
+        v, w = v[order], w[order]
+        n = float(w.sum())
+        if v.size == 0 or n <= 0:
+            raise ValueError("the sketch is empty; feed it data before building a distribution")
+        vmin = float(v[0] if minimum is None else minimum)
+        vmax = float(v[-1] if maximum is None else maximum)
+        if vmin == vmax:
+            raise ValueError(f"x is constant (every value equals {vmin!r}); a distribution cannot be estimated from it")
+        # collapse equal values to one weighted point, then give each point its rank range
+        uniq, inv = np.unique(v, return_inverse=True)
+        wu = np.bincount(inv, weights=w)
+        cum = np.cumsum(wu)
+        first_rank = cum - wu + 1.0
+        last_rank = cum
+        atom = wu > 1.5  # a point standing for several samples: keep the spread of its ranks
+        # a weighted point from a sketch stands for w samples *around* it, not w equal samples;
+        # only genuine repeats (the same value inserted several times) are atoms.  Sketch points with
+        # weight > 1 but a unique value are represented by their mid rank.
+        mult = np.bincount(inv)
+        atom &= mult > 1
+        mid = 0.5 * (first_rank + last_rank)
+        kx = np.where(atom[:, None], np.stack([uniq, uniq], 1), np.stack([uniq, uniq], 1))
+        kr = np.where(atom[:, None], np.stack([first_rank, last_rank], 1), np.stack([mid, mid], 1))
+        keep = np.ones(kx.shape, dtype=bool)
+        keep[~atom, 1] = False
+        kx, kr = kx[keep], kr[keep]
+        if kx[0] > vmin:
+            kx, kr = np.concatenate([[vmin], kx]), np.concatenate([[1.0], kr])
+        if kx[-1] < vmax:
+            kx, kr = np.concatenate([kx, [vmax]]), np.concatenate([kr, [n]])
+        # ranks must increase strictly; clamp into [1, n] and drop collisions
+        kr = np.clip(kr, 1.0, n)
+        ok = np.concatenate([[True], np.diff(kr) > 0])
+        kx, kr = kx[ok], kr[ok]
+        a, b = _parse_bounds(bounds)
+        lo_model, hi_model = _parse_tails(tails, (a, b))
+        nk = kx.size
+        k = max(1, min(nk - 1, math.ceil(math.sqrt(nk))))
+        span = vmax - vmin
+        beta_lo = float(np.average(kx[k] - kx[:k], weights=np.diff(np.concatenate([[0.0], kr[:k]])) + 1e-300))
+        beta_hi = float(np.average(kx[nk - k :] - kx[nk - k - 1], weights=np.diff(kr[nk - k - 1 :]) + 1e-300))
+        beta_lo = beta_lo if beta_lo > 0 else span / n
+        beta_hi = beta_hi if beta_hi > 0 else span / n
+        if lo_model == "bounds":
+            if a > vmin:
+                raise ValueError(f"bounds: the lower bound {a} is above the smallest sample {vmin}")
+            kx, kr = np.concatenate([[a], kx]), np.concatenate([[0.0], kr])
+        if hi_model == "bounds":
+            if b < vmax:
+                raise ValueError(f"bounds: the upper bound {b} is below the largest sample {vmax}")
+            kx, kr = np.concatenate([kx, [b]]), np.concatenate([kr, [n + 1.0]])
+        return cls(kx, kr, n, (lo_model, hi_model), (beta_lo, beta_hi))
+
+    # -- evaluation ------------------------------------------------------------------------
+    def cdf_sf_ties(self, x: np.ndarray, ties: str = "spread", rng: Any = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(F, S)`` at ``x`` (1-D float64, no NaN) with values at atoms spread (``"spread"``) or centred (``"midrank"``)."""
+        return self._eval(x, ties, rng)
+
+    def _cdf_sf(self, x):
+        return self._eval(x, None, None)
+
+    def _eval(self, x, ties, rng):
+        F = np.empty_like(x)
+        S = np.empty_like(x)
+        kx = self.knots_x
+        lo_model, hi_model = self.tails
+        for sl in _chunks(x.size):
+            xc = x[sl]
+            if lo_model == "clip":
+                xc = np.maximum(xc, kx[0])
+            if hi_model == "clip":
+                xc = np.minimum(xc, kx[-1])
+            i = self._loc(xc)
+            w = xc - kx[i]
+            w *= self._inv_w[i]
+            f = self._dF[i]
+            f *= w
+            f += self._F[i]
+            s = self._dS[i]
+            s *= w
+            np.subtract(self._S[i], s, out=s)
+            if ties is not None and self._has_atoms:
+                at = (w == 0) & (i > 0)
+                at[at] = kx[i[at] - 1] == kx[i[at]]
+                if at.any():
+                    ia = i[at]
+                    v = 0.5 if ties == "midrank" else rng.random(ia.size)
+                    f[at] = self._F[ia - 1] + v * (self._F[ia] - self._F[ia - 1])
+                    s[at] = self._S[ia] + (1.0 - v) * (self._S[ia - 1] - self._S[ia])
+            below = xc < kx[0]
+            if self.tails[0] != "clip" and below.any():
+                if lo_model == "exponential":
+                    f[below] = self._F[0] * np.exp((xc[below] - kx[0]) / self.tail_scales[0])
+                else:  # bounds: outside the support
+                    f[below] = 0.0
+                s[below] = 1.0 - f[below]
+            above = xc > kx[-1]
+            if self.tails[1] != "clip" and above.any():
+                if hi_model == "exponential":
+                    s[above] = self._S[-1] * np.exp((kx[-1] - xc[above]) / self.tail_scales[1])
+                else:
+                    s[above] = 0.0
+                f[above] = 1.0 - s[above]
+            F[sl] = f
+            S[sl] = s
+        return F, S
+
+    def _ppf_cdf_sf(self, F, S):
+        F = np.asarray(F, dtype=np.float64)
+        S = np.asarray(S, dtype=np.float64)
+        out = np.empty_like(F)
+        kx, kF, kS = self.knots_x, self._F, self._S
+        if not hasattr(self, "_locF"):
+            self._locF = Locator(kF)
+            self._dxdF = np.append(np.diff(kx) / np.diff(kF), 0.0)
+            self._dxdS = np.append(np.diff(kx) / -np.diff(kS), 0.0)
+        # one interval search (through F); the offset within the interval from F in the lower half
+        # and from S in the upper half, so that both tails keep their relative precision
+        i = self._locF(F)
+        base = kx[i]
+        lo_part = F - kF[i]
+        lo_part *= self._dxdF[i]
+        hi_part = kS[i] - S
+        hi_part *= self._dxdS[i]
+        out = base + np.where(F <= 0.5, lo_part, hi_part)
+        lo_f, hi_s = kF[0], kS[-1]
+        tail_lo = F < lo_f
+        if tail_lo.any():
+            if self.tails[0] == "exponential":
+                with np.errstate(divide="ignore"):
+                    out[tail_lo] = kx[0] + self.tail_scales[0] * np.log(F[tail_lo] / lo_f)
+            else:
+                out[tail_lo] = kx[0]
+        tail_hi = S < hi_s
+        if tail_hi.any():
+            if self.tails[1] == "exponential":
+                with np.errstate(divide="ignore"):
+                    out[tail_hi] = kx[-1] - self.tail_scales[1] * np.log(S[tail_hi] / hi_s)
+            else:
+                out[tail_hi] = kx[-1]
+        return out
+
+    def _pdf(self, x):
+        kx = self.knots_x
+        i = self._loc(x)
+        out = self._slope[i].copy()
+        below, above = x < kx[0], x > kx[-1]
+        if self.tails[0] == "exponential":
+            out[below] = self._F[0] * np.exp((x[below] - kx[0]) / self.tail_scales[0]) / self.tail_scales[0]
+        else:
+            out[below] = 0.0
+        if self.tails[1] == "exponential":
+            out[above] = self._S[-1] * np.exp((kx[-1] - x[above]) / self.tail_scales[1]) / self.tail_scales[1]
+        else:
+            out[above] = 0.0
+        out[x == kx[-1]] = self._slope[-2] if self.tails[1] != "clip" else 0.0
+        return out
+
+    @property
+    def n_knots(self) -> int:
+        """Number of knots of the piecewise-linear CDF."""
+        return int(self.knots_x.size)
+
+    def _spec(self):
+        meta = {"type": "empirical", "n": self.n, "tails": list(self.tails), "tail_scales": list(self.tail_scales)}
+        return meta, {"knots_x": self.knots_x, "knots_rank": self.knots_rank}
+
+    @classmethod
+    def _from_spec(cls, meta: dict, arrays: dict) -> EmpiricalDistribution:
+        return cls(arrays["knots_x"], arrays["knots_rank"], meta["n"], tuple(meta["tails"]), tuple(meta["tail_scales"]))
+
+    def __repr__(self) -> str:
+        return f"EmpiricalDistribution(n={self.n:g}, n_knots={self.n_knots}, tails={self.tails})"

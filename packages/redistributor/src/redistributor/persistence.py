@@ -1,0 +1,164 @@
+"""Save and load a fitted :class:`~redistributor.transformer.Redistributor` without pickle.
+
+The file is one ``.npz`` archive: every array of the fitted distributions under its own key, and a
+JSON document (stored as UTF-8 bytes under ``__meta__``) with the format name, the format version,
+the parameters and how the arrays make up each distribution.  Loading uses
+``numpy.load(allow_pickle=False)``, so a file cannot run code.  A file with an unknown format
+version is refused with a clear error.  The streaming state of :meth:`Redistributor.partial_fit`
+(the sketches) is not saved: a loaded redistributor transforms, it does not resume streaming.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from redistributor.__about__ import __version__
+from redistributor.distributions import Distribution, ScipyDistribution
+from redistributor.empirical import EmpiricalDistribution
+
+__all__ = ["save", "load", "FORMAT_VERSION"]
+
+FORMAT_NAME = "redistributor"
+FORMAT_VERSION = 1
+_SIMPLE = ("n_quantiles", "tails", "bounds", "ties", "bandwidth", "sketch_size", "dtype", "random_state",
+           "target_params")
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, tuple):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, list):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return float(v)
+    if v is None or isinstance(v, str | int | float | bool):
+        return v
+    raise TypeError(f"parameter value {v!r} cannot be saved")
+
+
+def save(redistributor: Any, path: str | os.PathLike) -> Path:
+    """Write a fitted redistributor to ``path`` (``.npz``) atomically; returns the path."""
+    from sklearn.utils.validation import check_is_fitted
+
+    from redistributor.transformer import Redistributor
+
+    if not isinstance(redistributor, Redistributor):
+        raise TypeError(f"redistributor must be a Redistributor, got {type(redistributor).__name__}")
+    check_is_fitted(redistributor, "sources_")
+    r = redistributor
+    dists: list[Distribution] = []
+    index: dict[int, int] = {}
+
+    def ref(d: Distribution) -> int:
+        if id(d) not in index:
+            index[id(d)] = len(dists)
+            dists.append(d)
+        return index[id(d)]
+
+    src_ids = [ref(d) for d in r.sources_]
+    tgt_ids = [ref(d) for d in r.targets_]
+    arrays: dict[str, np.ndarray] = {}
+    specs = []
+    for i, d in enumerate(dists):
+        meta, arrs = d._spec()
+        meta = dict(meta)
+        meta["arrays"] = {}
+        for k, a in arrs.items():
+            key = f"dist{i}_{k}"
+            arrays[key] = np.asarray(a)
+            meta["arrays"][k] = key
+        specs.append(meta)
+    params = {k: _jsonable(getattr(r, k)) for k in _SIMPLE}
+    params["source"] = r.source if isinstance(r.source, str) else None
+    params["target"] = r.target if isinstance(r.target, str) else None
+    doc = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, "library_version": __version__,
+           "params": params, "n_features_in": int(r.n_features_in_), "distributions": specs,
+           "sources": src_ids, "targets": tgt_ids}
+    if hasattr(r, "feature_names_in_"):
+        doc["feature_names_in"] = [str(f) for f in r.feature_names_in_]
+    arrays["__meta__"] = np.frombuffer(json.dumps(doc).encode("utf-8"), dtype=np.uint8)
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **arrays)
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return p
+
+
+def _build(meta: dict, arrays: dict) -> Distribution:
+    kind = meta.get("type")
+    arrs = {k: arrays[v] for k, v in meta.get("arrays", {}).items()}
+    if kind == "empirical":
+        return EmpiricalDistribution._from_spec(meta, arrs)
+    if kind == "kde":
+        from redistributor.kde import KDEDistribution
+
+        return KDEDistribution._from_spec(meta, arrs)
+    if kind == "scipy":
+        from scipy import stats
+
+        dist = getattr(stats, meta["name"], None)
+        if not isinstance(dist, stats.rv_continuous):
+            raise ValueError(f"saved distribution scipy.stats.{meta['name']} is not available in this scipy")
+        return ScipyDistribution(dist(*meta["args"], **meta["kwds"]), fast=meta["fast"], tol=meta["tol"])
+    raise ValueError(f"saved distribution type {kind!r} is unknown to this version of redistributor")
+
+
+def load(path: str | os.PathLike):
+    """Read a redistributor written by :func:`save`."""
+    from redistributor.transformer import Redistributor
+
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError(f"{str(p)!r} is not a file")
+    try:
+        with np.load(p, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{str(p)!r} is not a saved redistributor (.npz): {exc}") from None
+    if "__meta__" not in arrays:
+        raise ValueError(f"{str(p)!r} is an .npz file but not a saved redistributor (no __meta__ entry)")
+    try:
+        doc = json.loads(arrays.pop("__meta__").tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{str(p)!r}: the metadata is not valid JSON: {exc}") from None
+    if doc.get("format") != FORMAT_NAME:
+        raise ValueError(f"{str(p)!r} is not a saved redistributor (format {doc.get('format')!r})")
+    version = doc.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ValueError(
+            f"{str(p)!r} has format_version={version!r}; this redistributor {__version__} reads version "
+            f"{FORMAT_VERSION} (saved by a newer release? upgrade redistributor)")
+    dists = [_build(m, arrays) for m in doc["distributions"]]
+    params = dict(doc["params"])
+    sources = [dists[i] for i in doc["sources"]]
+    targets = [dists[i] for i in doc["targets"]]
+    for key in ("tails", "bounds"):
+        if isinstance(params.get(key), list):
+            params[key] = tuple(params[key])
+    if params["source"] is None:
+        params["source"] = sources[0]
+    if params["target"] is None:
+        params["target"] = targets[0] if all(t is targets[0] for t in targets) else list(targets)
+    r = Redistributor(**params)
+    r.n_features_in_ = int(doc["n_features_in"])
+    if "feature_names_in" in doc:
+        r.feature_names_in_ = np.asarray(doc["feature_names_in"], dtype=object)
+    r.sources_ = sources
+    r.targets_ = targets
+    return r
