@@ -1,13 +1,24 @@
 """Metadata every workspace package must get right."""
 
 from importlib.resources import files
+from pathlib import Path
 
 import redistributor
 from redistributor.cli import main
 
 
+def _citation_cff() -> str:
+    """CITATION.cff as installed: in the package (wheel), or in the source tree (editable)."""
+    shipped = files("redistributor").joinpath("CITATION.cff")
+    if shipped.is_file():
+        return shipped.read_text(encoding="utf-8")
+    package_dir = Path(redistributor.__file__).resolve().parent
+    assert package_dir.parent.name == "src", "CITATION.cff is missing from the installed wheel"
+    return (package_dir.parents[1] / "CITATION.cff").read_text(encoding="utf-8")
+
+
 def test_cite_matches_citation_cff():
-    cff = files("redistributor").joinpath("CITATION.cff").read_text(encoding="utf-8")
+    cff = _citation_cff()
     bib = redistributor.cite()
     assert bib.lstrip().startswith("@")
     title = next(line for line in cff.splitlines() if line.startswith("  title:"))

@@ -13,6 +13,7 @@ import importlib.metadata as md
 import re
 from dataclasses import dataclass
 from importlib.resources import files
+from pathlib import Path
 
 __all__ = ["TOOLS", "Tool", "installed_version", "pinned_versions", "resolve_names"]
 
@@ -104,5 +105,8 @@ def citation(tool: Tool, fmt: str = "bibtex") -> str:
     if fmt == "bibtex":
         return importlib.import_module(tool.module).cite()
     if fmt == "cff":
-        return files(tool.module).joinpath("CITATION.cff").read_text(encoding="utf-8")
+        shipped = files(tool.module).joinpath("CITATION.cff")
+        if not shipped.is_file():  # an editable install: the file is in the source tree
+            shipped = Path(str(files(tool.module))).resolve().parents[1] / "CITATION.cff"
+        return shipped.read_text(encoding="utf-8")
     raise ValueError(f"format {fmt!r} is not supported; use 'bibtex' or 'cff'")
