@@ -36,9 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
     br.add_argument("--target", default="none", metavar="TARGET",
                     help="a saved network file, 'teacher:SEED' (the paper's [d,32,32,32,32,1] teacher), "
                          "'oscillatory', 'sines', 'abs', or 'none' for sup |MODEL| (default: none)")
-    br.add_argument("--box", nargs=2, metavar=("LOWER", "UPPER"),
-                    help="box bounds: numbers (same for every coordinate) or comma-separated "
-                         "lists; default: the box stored with MODEL, else [-0.5, 0.5]^d")
+    br.add_argument("--box", metavar="BOX",
+                    help="'[a,b]' (the same interval for every coordinate) or one interval per "
+                         "coordinate joined by x, e.g. '[-0.5,0.5]x[0,0.25]'; default: the box "
+                         "stored with MODEL, else [-0.5,0.5]^d")
     br.add_argument("--rtol", type=float, default=0.01, help="relative gap to reach (default 0.01)")
     br.add_argument("--atol", type=float, default=0.0, help="absolute gap to reach (default 0)")
     br.add_argument("--time-budget", type=float, default=60.0,
@@ -94,22 +95,28 @@ def _floats(text: str, name: str) -> list[float]:
     return vals
 
 
-def _parse_box(values: Sequence[str] | None, dim: int):
+def _parse_box(spec: str | None, dim: int):
     from uniformnn.box import Box
 
-    if values is None:
+    if spec is None:
         return None
-    lo, hi = _floats(values[0], "--box LOWER"), _floats(values[1], "--box UPPER")
-    if len(lo) == 1:
-        lo = lo * dim
-    if len(hi) == 1:
-        hi = hi * dim
-    if len(lo) != dim or len(hi) != dim:
+    parts = [p.strip() for p in spec.replace(" ", "").split("x")]
+    lows, highs = [], []
+    for part in parts:
+        if not (part.startswith("[") and part.endswith("]")):
+            raise ValueError(f"--box: got {spec!r}; expected intervals like [a,b] or [a,b]x[c,d]")
+        vals = _floats(part[1:-1], "--box")
+        if len(vals) != 2:
+            raise ValueError(f"--box: interval {part!r} must have two numbers, [lower,upper]")
+        lows.append(vals[0])
+        highs.append(vals[1])
+    if len(parts) == 1:
+        lows, highs = lows * dim, highs * dim
+    if len(lows) != dim:
         raise ValueError(
-            f"--box: got {len(lo)} lower and {len(hi)} upper bounds but the model has input "
-            f"dimension {dim}"
+            f"--box: got {len(lows)} intervals but the model has input dimension {dim}"
         )
-    return Box(lo, hi)
+    return Box(lows, highs)
 
 
 def _parse_target(spec: str, dim: int):
