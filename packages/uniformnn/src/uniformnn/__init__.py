@@ -10,9 +10,13 @@ Main entry points:
 
 from uniformnn.__about__ import __version__
 from uniformnn._citation import cite
+from uniformnn.aggregate import aggregate, write_aggregate
+from uniformnn.baselines import GridInterpolant, fit_baseline
 from uniformnn.bounds import crown_bounds, difference_layers, interval_bounds, network_bounds
 from uniformnn.box import Box
 from uniformnn.bracket import BracketResult, sup_norm_bracket
+from uniformnn.config import ExperimentConfig, load_config
+from uniformnn.experiment import collect_results, plan_jobs, read_results, run_experiment
 from uniformnn.networks import (
     ReLUNetwork,
     as_relu_network,
@@ -22,6 +26,7 @@ from uniformnn.networks import (
     teacher_network,
 )
 from uniformnn.objective import Objective
+from uniformnn.plotting import fit_rate, plot_results
 from uniformnn.search import LowerBound, error_norms, lower_bound
 from uniformnn.targets import (
     Target,
@@ -31,9 +36,24 @@ from uniformnn.targets import (
     oscillatory_target,
     sines_target,
 )
+from uniformnn.training import TrainResult, train_student
 
 __all__ = [
     "Box",
+    "ExperimentConfig",
+    "GridInterpolant",
+    "TrainResult",
+    "aggregate",
+    "collect_results",
+    "fit_baseline",
+    "fit_rate",
+    "load_config",
+    "plan_jobs",
+    "plot_results",
+    "read_results",
+    "run_experiment",
+    "train_student",
+    "write_aggregate",
     "BracketResult",
     "LowerBound",
     "Objective",

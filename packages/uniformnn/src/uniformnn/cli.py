@@ -48,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="bound propagation method (default crown)")
     br.add_argument("--seed", type=int, default=0, help="random seed")
     br.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (default)")
+    _threads_option(br)
     br.add_argument("--json", type=Path, default=None, help="also write the result as JSON here")
     br.add_argument("--quiet", action="store_true", help="no progress output")
     br.set_defaults(func=_cmd_bracket)
@@ -65,6 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--collect", action="store_true",
                     help="only rebuild results.csv from finished jobs (after sharded runs)")
     ex.add_argument("--quiet", action="store_true", help="no progress output")
+    _threads_option(ex)
     ex.set_defaults(func=_cmd_experiment)
 
     pl = sub.add_parser("plot", help="aggregate a results table and plot error vs m",
@@ -81,8 +83,24 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", type=Path, default=Path("uniformnn-demo"), help="output directory")
     demo.add_argument("--quiet", action="store_true", help="no progress output")
     demo.add_argument("--seed", type=int, default=0, help="random seed")
+    _threads_option(demo)
     demo.set_defaults(func=_cmd_demo)
     return parser
+
+
+def _threads_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--threads", type=int, default=1,
+        help="torch CPU threads (default 1: branch and bound and small-network training are "
+             "many small tensor operations, which extra threads slow down on busy machines)")
+
+
+def _set_threads(n: int) -> None:
+    import torch
+
+    if n < 1:
+        raise ValueError(f"--threads: got {n}; expected a positive integer")
+    torch.set_num_threads(n)
 
 
 def _floats(text: str, name: str) -> list[float]:
@@ -150,6 +168,7 @@ def _cmd_bracket(args: argparse.Namespace) -> int:
     from uniformnn.bracket import sup_norm_bracket
     from uniformnn.networks import load_network
 
+    _set_threads(args.threads)
     model = load_network(args.model)
     target = _parse_target(args.target, model.in_dim)
     box = _parse_box(args.box, model.in_dim)
@@ -176,6 +195,7 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
     from uniformnn.config import load_config
     from uniformnn.experiment import collect_results, run_experiment
 
+    _set_threads(args.threads)
     cfg = load_config(args.config)
     out = args.out if args.out is not None else Path("runs") / cfg.name
     if args.collect:
@@ -207,6 +227,7 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from uniformnn.demo import run_demo
 
+    _set_threads(args.threads)
     summary = run_demo(args.out, quiet=args.quiet or not sys.stderr.isatty(), seed=args.seed)
     print(summary["headline"])
     for path in summary["files"]:

@@ -9,7 +9,7 @@ from typing import Any
 
 import torch
 
-from uniformnn.networks import ReLUNetwork, random_relu_network
+from uniformnn.networks import ReLUNetwork
 from uniformnn.objective import resolve_device
 from uniformnn.targets import Target, as_target
 
@@ -151,7 +151,3 @@ def train_student(
                       [lin.bias.detach().cpu() for lin in lins], input_box=t.box)
     return TrainResult(net, final, history, time.perf_counter() - t0)
 
-
-def untrained_like(dim: int, width: int, depth: int, seed: int) -> ReLUNetwork:
-    """A random network of the student architecture (used for smoke tests)."""
-    return random_relu_network([dim] + [width] * depth + [1], seed=seed)
