@@ -341,7 +341,9 @@ def sup_norm_bracket(
             if ub.numel() + 2 * min(batch_size, ub.numel()) > max_boxes:
                 status = "max_boxes"
                 break
-            k = min(cur_batch, ub.numel())
+            # only sub-boxes whose bound exceeds the stopping threshold need splitting
+            n_need = int((ub > lower + max(atol, rtol * lower)).sum())
+            k = min(cur_batch, n_need)
             if time_budget is not None and per_box is not None:
                 fit = int((time_budget - now) / (2 * per_box))
                 k = max(1, min(k, fit))
