@@ -2,7 +2,7 @@
 
 import pytest
 
-from uniformnn.aggregate import aggregate
+from uniformnn.aggregation import aggregate
 
 
 def row(method, m, teacher, seed, lr, linf, l2=1.0):

@@ -10,7 +10,7 @@ Main entry points:
 
 from uniformnn.__about__ import __version__
 from uniformnn._citation import cite
-from uniformnn.aggregate import aggregate, write_aggregate
+from uniformnn.aggregation import aggregate, write_aggregate
 from uniformnn.baselines import GridInterpolant, fit_baseline
 from uniformnn.bounds import crown_bounds, difference_layers, interval_bounds, network_bounds
 from uniformnn.box import Box

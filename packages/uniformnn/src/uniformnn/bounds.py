@@ -8,9 +8,7 @@ functions (the chord ``u (t - l) / (u - l)`` above, ``alpha t`` with ``alpha`` i
 ``{0, 1}`` below) and propagates linear bounds backwards; pre-activation bounds of every
 hidden layer are computed the same way and intersected with the interval bounds.
 
-Floating point
---------------
-All arithmetic is float64. To keep the bounds sound under round-off, every computed
+**Floating point.** All arithmetic is float64. To keep the bounds sound under round-off, every computed
 pre-activation bound and the final bound are widened by a margin of
 ``16 u (k + 1) sum_j (n_j + 4)`` (``u = 2^-53``, ``n_j`` the layer widths, ``k`` the layer
 index) times the value of the *absolute-value network* (all weights, biases and inputs

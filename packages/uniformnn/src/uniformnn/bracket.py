@@ -37,42 +37,37 @@ BRANCHING = ("gradient", "widest")
 
 @dataclass
 class BracketResult:
-    """Result of :func:`sup_norm_bracket`.
-
-    Attributes
-    ----------
-    lower
-        Attained lower bound ``|h(argmax)|``.
-    upper
-        Certified upper bound (``inf`` when no certificate was asked for).
-    argmax
-        Point where ``lower`` is attained, shape ``(d,)``.
-    status
-        ``"converged"`` (gap reached), ``"time_budget"``, ``"max_boxes"`` or ``"uncertified"``.
-    n_bounded
-        Number of sub-boxes bounded.
-    n_live
-        Sub-boxes still open when the method stopped.
-    elapsed
-        Wall-clock seconds in total.
-    lower_elapsed
-        Seconds spent in the initial lower-bound search.
-    method
-        Bounding method used (``"crown"``, ``"interval"`` or ``"lipschitz"`` mixes).
-    history
-        ``(seconds, lower, upper)`` after each branch-and-bound round.
-    """
+    """Result of :func:`sup_norm_bracket`."""
 
     lower: float
+    """Attained lower bound ``|h(argmax)|``."""
+
     upper: float
+    """Certified upper bound (``inf`` when no certificate was asked for)."""
+
     argmax: np.ndarray
+    """Point where ``lower`` is attained, shape ``(d,)``."""
+
     status: str
+    """``"converged"`` (gap reached), ``"time_budget"``, ``"max_boxes"`` or ``"uncertified"``."""
+
     n_bounded: int
+    """Number of sub-boxes bounded."""
+
     n_live: int
+    """Sub-boxes still open when the method stopped."""
+
     elapsed: float
+    """Wall-clock seconds in total."""
+
     lower_elapsed: float
+    """Seconds spent in the initial lower-bound search."""
+
     method: str
+    """Bounding method used (``"crown"``, ``"interval"`` or ``"lipschitz"`` mixes)."""
+
     history: list[tuple[float, float, float]] = field(default_factory=list)
+    """``(seconds, lower, upper)`` after each branch-and-bound round."""
 
     @property
     def gap(self) -> float:

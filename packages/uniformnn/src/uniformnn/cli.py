@@ -209,7 +209,7 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
 
 
 def _cmd_plot(args: argparse.Namespace) -> int:
-    from uniformnn.aggregate import aggregate, write_aggregate
+    from uniformnn.aggregation import aggregate, write_aggregate
     from uniformnn.experiment import read_results
     from uniformnn.plotting import plot_results
 

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from uniformnn.aggregate import aggregate, write_aggregate
+from uniformnn.aggregation import aggregate, write_aggregate
 from uniformnn.bracket import sup_norm_bracket
 from uniformnn.experiment import read_results, run_experiment
 from uniformnn.networks import load_network

@@ -9,23 +9,21 @@ A :class:`ReLUNetwork` with widths ``[d, n_1, ..., n_{L-1}, 1]`` computes
 with :math:`\\varrho(t) = \\max(t, 0)` applied entrywise and no activation after the last
 layer.
 
-Saved-network file format
--------------------------
-:func:`save_network` writes a file readable by ``torch.load(path, weights_only=True)``
+**Saved-network file format.** :func:`save_network` writes a file readable by ``torch.load(path, weights_only=True)``
 holding one ``dict``:
 
-=================  ============================================================
-key                value
-=================  ============================================================
-``format``         the string ``"uniformnn.relu_network"``
-``format_version`` the integer ``1``
-``widths``         list of ints ``[d, n_1, ..., n_L]``
-``weights``        list of ``L`` tensors, ``weights[k]`` of shape ``(n_{k+1}, n_k)``
-``biases``         list of ``L`` tensors, ``biases[k]`` of shape ``(n_{k+1},)``
-``activation``     the string ``"relu"`` (applied after every layer but the last)
-``input_box``      ``None`` or ``{"lower": [...], "upper": [...]}``
-``metadata``       a dict of JSON-compatible values (free use)
-=================  ============================================================
+====================  =================================================================
+key                   value
+====================  =================================================================
+``format``            the string ``"uniformnn.relu_network"``
+``format_version``    the integer ``1``
+``widths``            list of ints ``[d, n_1, ..., n_L]``
+``weights``           list of ``L`` tensors, ``weights[k]`` of shape ``(n_{k+1}, n_k)``
+``biases``            list of ``L`` tensors, ``biases[k]`` of shape ``(n_{k+1},)``
+``activation``        the string ``"relu"`` (applied after every layer but the last)
+``input_box``         ``None`` or ``{"lower": [...], "upper": [...]}``
+``metadata``          a dict of JSON-compatible values (free use)
+====================  =================================================================
 
 Weights may be float32 or float64; bounds are always computed from them in float64.
 """

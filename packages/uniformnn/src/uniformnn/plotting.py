@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from uniformnn.aggregate import aggregate
+from uniformnn.aggregation import aggregate
 
 __all__ = ["fit_rate", "plot_results"]
 

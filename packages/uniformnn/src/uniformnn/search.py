@@ -20,27 +20,23 @@ __all__ = ["LowerBound", "error_norms", "lower_bound", "random_search", "gradien
 
 @dataclass
 class LowerBound:
-    """An attained value ``|f(x) - g(x)|`` and its point.
-
-    Attributes
-    ----------
-    value
-        ``|h(argmax)|``, a lower bound of the sup norm.
-    argmax
-        The point, shape ``(d,)``.
-    n_evaluations
-        Number of function evaluations used (gradient steps count once per point).
-    elapsed
-        Wall-clock seconds.
-    history
-        ``(seconds, value)`` pairs as the bound improved.
-    """
+    """An attained value ``|f(x) - g(x)|`` and its point."""
 
     value: float
+    """``|h(argmax)|``, a lower bound of the sup norm."""
+
     argmax: np.ndarray
+    """The point, shape ``(d,)``."""
+
     n_evaluations: int
+    """Number of function evaluations used (gradient steps count once per point)."""
+
     elapsed: float
+    """Wall-clock seconds."""
+
     history: list[tuple[float, float]] = field(default_factory=list)
+    """``(seconds, value)`` pairs as the bound improved."""
+
 
 
 def _check_positive_int(name: str, value: Any, minimum: int = 1) -> int:

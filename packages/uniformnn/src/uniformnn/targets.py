@@ -35,33 +35,28 @@ TARGET_KINDS = ("teacher", "oscillatory", "sines", "abs", "network")
 
 @dataclass
 class Target:
-    """A scalar function on a box.
-
-    Attributes
-    ----------
-    fn
-        Maps a float64 tensor of shape ``(n, d)`` to a tensor of shape ``(n,)`` or ``(n, 1)``.
-    dim
-        Input dimension ``d``.
-    box
-        Input domain.
-    name
-        Short label used in tables and plots.
-    network
-        A :class:`~uniformnn.networks.ReLUNetwork` equal to ``fn`` (or ``None``).
-    lipschitz
-        A Lipschitz constant of ``fn`` with respect to the Euclidean norm on the box (or ``None``).
-    info
-        Free-form description (kept in result tables).
-    """
+    """A scalar function on a box."""
 
     fn: Callable[[torch.Tensor], torch.Tensor]
+    """Maps a float64 tensor of shape ``(n, d)`` to a tensor of shape ``(n,)`` or ``(n, 1)``."""
+
     dim: int
+    """Input dimension ``d``."""
+
     box: Box
+    """Input domain."""
+
     name: str = "target"
+    """Short label used in tables and plots."""
+
     network: ReLUNetwork | None = None
+    """A :class:`~uniformnn.networks.ReLUNetwork` equal to ``fn`` (or ``None``)."""
+
     lipschitz: float | None = None
+    """A Lipschitz constant of ``fn`` with respect to the Euclidean norm on the box (or ``None``)."""
+
     info: dict[str, Any] = field(default_factory=dict)
+    """Free-form description (kept in result tables)."""
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         """Evaluate on a batch ``x`` of shape ``(n, d)``; returns shape ``(n,)``."""

@@ -20,24 +20,20 @@ OPTIMIZERS = ("adam", "sgd")
 
 @dataclass
 class TrainResult:
-    """A trained student and its training log.
-
-    Attributes
-    ----------
-    network
-        The student (float32 parameters, on the CPU).
-    final_loss
-        Mean squared error on the training set after training.
-    history
-        ``(step, loss)`` pairs, every ``log_every`` steps.
-    seconds
-        Training time.
-    """
+    """A trained student and its training log."""
 
     network: ReLUNetwork
+    """The student (float32 parameters, on the CPU)."""
+
     final_loss: float
+    """Mean squared error on the training set after training."""
+
     history: list[tuple[int, float]] = field(default_factory=list)
+    """``(step, loss)`` pairs, every ``log_every`` steps."""
+
     seconds: float = 0.0
+    """Training time."""
+
 
 
 def sample_training_set(target: Target, m: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
