@@ -43,3 +43,13 @@ def test_aggregate_rejects_bad_arguments():
         aggregate([], seed_reduce="mode")
     with pytest.raises(ValueError, match="unknown norm"):
         aggregate([], norms=("l3",))
+
+
+def test_fit_rate_recovers_power_law():
+    from uniformnn import fit_rate
+
+    m = [16, 64, 256, 1024]
+    r, c = fit_rate(m, [3.0 * v ** -0.5 for v in m])
+    assert r == pytest.approx(0.5, abs=1e-12) and c == pytest.approx(3.0, rel=1e-12)
+    with pytest.raises(ValueError, match="positive"):
+        fit_rate([1, 2], [0.0, 1.0])

@@ -112,3 +112,18 @@ def test_config_errors(tmp_path):
                    tmp_path / "run", quiet=True)
     with pytest.raises(ValueError, match="different experiment"):
         run_experiment({**CONFIG, "students": None, "baselines": ["linear"]}, tmp_path / "run", quiet=True)
+
+
+def test_shard_auto_reads_torchrun_and_slurm_variables(monkeypatch):
+    from uniformnn.experiment import _resolve_shard
+
+    for var in ("RANK", "WORLD_SIZE", "SLURM_PROCID", "SLURM_NTASKS"):
+        monkeypatch.delenv(var, raising=False)
+    assert _resolve_shard("auto") == (0, 1)
+    monkeypatch.setenv("SLURM_PROCID", "2")
+    monkeypatch.setenv("SLURM_NTASKS", "5")
+    assert _resolve_shard("auto") == (2, 5)
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setenv("WORLD_SIZE", "4")
+    assert _resolve_shard("auto") == (1, 4)
+    assert _resolve_shard("3/8") == (3, 8)

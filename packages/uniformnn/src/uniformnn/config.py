@@ -85,7 +85,13 @@ class StudentConfig(_Strict):
 
 
 class EvaluationConfig(_Strict):
-    """How errors are measured."""
+    """How errors are measured.
+
+    ``linf: search`` records the attained lower bound (random search plus gradient ascent,
+    and the Monte Carlo points); ``linf: bracket`` certifies students with
+    :func:`~uniformnn.bracket.sup_norm_bracket` (``linf_upper`` column) within
+    ``bracket_time`` seconds. Grid baselines always use the search.
+    """
 
     n_eval: int = Field(2**16, ge=1, description="Monte Carlo points for L1 and L2")
     linf: Literal["search", "bracket"] = "search"
