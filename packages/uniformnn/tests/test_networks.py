@@ -126,3 +126,10 @@ def test_targets():
         make_target("spline", 1)
     with pytest.raises(ValueError, match=r"expected \(n, 1\)"):
         osc(torch.zeros(3, 2, dtype=torch.float64))
+
+
+def test_pickled_module_is_refused_with_advice(tmp_path):
+    path = tmp_path / "module.pt"
+    torch.save(nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1)), path)
+    with pytest.raises(ValueError, match="pickled module is not accepted"):
+        load_network(path)

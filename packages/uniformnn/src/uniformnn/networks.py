@@ -336,8 +336,9 @@ def load_network(path: str | os.PathLike, *, dtype: torch.dtype | None = None) -
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for garbage input
         raise ValueError(
-            f"network file {str(path)!r}: cannot be read as a torch file ({type(exc).__name__}); "
-            f"expected a file written by uniformnn.save_network"
+            f"network file {str(path)!r}: cannot be read as a torch file with weights_only=True "
+            f"({type(exc).__name__}); expected a file written by uniformnn.save_network (a "
+            "pickled module is not accepted: convert it with as_relu_network and save_network)"
         ) from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT_NAME:
         raise ValueError(
