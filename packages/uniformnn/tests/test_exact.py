@@ -178,3 +178,15 @@ def test_float32_student_certified_in_exact_arithmetic():
     r = sup_norm_bracket(f, g, rtol=1e-4, time_budget=30)
     assert r.lower <= exact + 1e-12
     assert r.upper >= exact
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_bracket_contains_exact_max_2d_on_2_32_32_1_pairs(seed):
+    f = teacher_network(2, (32, 32), seed=50 + seed)
+    g = teacher_network(2, (32, 32), seed=60 + seed)
+    exact, n_regions = exact_max_2d([f, g], (-0.5, -0.5), (0.5, 0.5))
+    assert n_regions > 200
+    r = sup_norm_bracket(f, g, rtol=1e-3, time_budget=120, seed=seed)
+    assert r.lower <= exact + 1e-12
+    assert r.upper >= exact
+    assert r.rel_gap <= 1e-3
