@@ -127,3 +127,21 @@ def test_shard_auto_reads_torchrun_and_slurm_variables(monkeypatch):
     monkeypatch.setenv("WORLD_SIZE", "4")
     assert _resolve_shard("auto") == (1, 4)
     assert _resolve_shard("3/8") == (3, 8)
+
+
+def test_read_results_keeps_text_columns_as_text(tmp_path):
+    from uniformnn.experiment import RESULT_COLUMNS
+
+    path = tmp_path / "results.csv"
+    row = {c: "" for c in RESULT_COLUMNS}
+    row.update(job_id="1234e56789012345", method="student", dim="2", m="64", lr="0.01",
+               l2="1.5e-03", linf_upper="nan", optimizer="adam")
+    path.write_text(",".join(RESULT_COLUMNS) + "\n" + ",".join(row[c] for c in RESULT_COLUMNS) + "\n")
+    (r,) = read_results(path)
+    assert r["job_id"] == "1234e56789012345" and r["dim"] == 2 and r["m"] == 64
+    assert r["lr"] == 0.01 and r["l2"] == 0.0015 and r["batch_size"] is None
+    assert r["linf_upper"] != r["linf_upper"]  # nan
+    bad = tmp_path / "other.csv"
+    bad.write_text("a,b\n1,2\n")
+    with pytest.raises(ValueError, match="expected columns"):
+        read_results(bad)

@@ -181,9 +181,12 @@ def read_results(path: str | os.PathLike) -> list[dict[str, Any]]:
         for raw in reader:
             row: dict[str, Any] = {}
             for k, v in raw.items():
-                row[k] = _parse(v)
+                row[k] = (v or None) if k in _TEXT_COLUMNS else _parse(v)
             rows.append(row)
     return rows
+
+
+_TEXT_COLUMNS = {"job_id", "method", "target", "optimizer", "linf_method"}
 
 
 def _parse(v: str | None) -> Any:
