@@ -109,3 +109,17 @@ def test_lower_bound_finds_known_maximum():
     lb = lower_bound(t, None, Box((-0.5, -0.5), (0.3, 0.5)), n_random=256, n_starts=8, steps=50)
     assert lb.value == pytest.approx(0.5, abs=1e-9)
     assert lb.argmax[0] == pytest.approx(-0.5, abs=1e-9)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("d", [3, 4])
+def test_student_like_pairs_close_to_one_percent_in_moderate_dimension(d):
+    # a teacher and a trained-student-like perturbation of it (the benchmark's setting)
+    f = teacher_network(d, seed=d)
+    gen = torch.Generator().manual_seed(d)
+    g = type(f)([lin.weight.detach() + 0.01 * torch.randn(lin.weight.shape, generator=gen,
+                                                          dtype=torch.float64) for lin in f.layers],
+                [lin.bias.detach() for lin in f.layers])
+    r = sup_norm_bracket(f, g, rtol=0.01, time_budget=300)
+    assert r.status == "converged" and r.rel_gap <= 0.01
+    assert r.upper >= lower_bound(f, g, n_random=2**20, n_starts=0, seed=9).value
