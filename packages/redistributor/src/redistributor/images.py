@@ -16,6 +16,12 @@ The output has the dtype and shape of the input.  Integer images are rounded and
 dtype's range; float images are clipped to ``[0, 1]`` when they lie in it.  An alpha channel is kept.
 Integer pixels are tied values; ``ties="spread"`` (default, seeded) spreads them within their jump of
 the CDF, so the result follows the reference histogram closely instead of merging levels.
+
+In ``"rgb"`` space integer images are matched in their own pixel units and take the counting path of
+:class:`~redistributor.transformer.Redistributor`: the channel distributions come from
+:func:`numpy.bincount` (no sort of the pixels) and the map is evaluated once per distinct level into a
+lookup table; with ``ties="spread"`` each pixel still gets its own seeded position within the jump
+of its level.  The result equals the general (sort-based) path exactly.
 """
 
 from __future__ import annotations
@@ -155,41 +161,46 @@ def match_image(image: Any, reference: Any, *, color_space: str = "rgb", source:
     if color_space != "rgb" and (colour != 3 or ref is None):
         raise ValueError(f"color_space={color_space!r} needs an RGB image and a reference image; use 'rgb' otherwise")
     scale = _scale(img)
-    convert = rgb_to_lab if color_space == "lab" else _identity
-    x = _chunked(convert, img.reshape(-1, channels)[:, :colour], scale)
-    if ref is not None:
-        rscale = _scale(ref)
-        y = _chunked(convert, ref.reshape(-1, ref.shape[2] if ref.ndim == 3 else 1)[:, :colour], rscale)
     common = {"source": source, "ties": ties, "random_state": random_state, "tails": "clip"}
     if color_space == "rgb":
+        # pixel values as they are (integer images stay integer: the counting path of Redistributor,
+        # one map evaluation per distinct level); the result is in the units of the target
+        x = img.reshape(-1, channels)[:, :colour]
         if ref is not None:
+            y = ref.reshape(-1, ref.shape[2] if ref.ndim == 3 else 1)[:, :colour]
             r = Redistributor(target=y, **common)
+            factor = scale / _scale(ref)  # reference levels -> image levels
         else:
             tgt = reference if isinstance(reference, list | tuple) else [reference] * colour
             if len(tgt) != colour:
                 raise ValueError(f"reference lists {len(tgt)} distributions but image has {colour} colour channels")
-            r = Redistributor(target=list(tgt), **common)
-            x = x * scale  # distributions are given in pixel units
+            r = Redistributor(target=list(tgt), **common)  # distributions are given in pixel units
+            factor = 1.0
         out = r.fit_transform(x)
-        if ref is None:
-            out = out / scale
-    elif color_space == "lab":
-        out = Redistributor(target=y, **common).fit_transform(x)
-        del x, y
-        out = _chunked(lab_to_rgb, out)
     else:
-        mx, vx = _pca(x)
-        my, vy = _pca(y)
-        z = Redistributor(target=(y - my) @ vy, **common).fit_transform((x - mx) @ vx)
-        out = z @ vy.T + my
+        convert = rgb_to_lab if color_space == "lab" else _identity
+        x = _chunked(convert, img.reshape(-1, channels)[:, :colour], scale)
+        y = _chunked(convert, ref.reshape(-1, ref.shape[2] if ref.ndim == 3 else 1)[:, :colour], _scale(ref))
+        if color_space == "lab":
+            out = Redistributor(target=y, **common).fit_transform(x)
+            del x, y
+            out = _chunked(lab_to_rgb, out)
+        else:
+            mx, vx = _pca(x)
+            my, vy = _pca(y)
+            out = Redistributor(target=(y - my) @ vy, **common).fit_transform((x - mx) @ vx)
+            out = out @ vy.T + my
+        factor = scale
     result = np.empty(img.shape, dtype=img.dtype).reshape(-1, channels)
     integer = np.issubdtype(img.dtype, np.integer)
     unit = not integer and img.min() >= 0 and img.max() <= 1
     lo, hi = (max(np.iinfo(img.dtype).min, 0), np.iinfo(img.dtype).max) if integer else (0.0, 1.0)
     for start in range(0, out.shape[0], _ROWS):
         block = out[start : start + _ROWS]
+        if factor != 1.0:
+            block = block * factor
         if integer:
-            block = np.rint(block * scale)
+            block = np.rint(block)
         if integer or unit:
             np.clip(block, lo, hi, out=block)
         result[start : start + _ROWS, :colour] = block
