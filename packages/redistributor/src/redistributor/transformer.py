@@ -226,7 +226,7 @@ class Redistributor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     n_features_in_ : int
         Number of columns seen in :meth:`fit`.
     sketches_ : list of KLLSketch
-        Present after :meth:`partial_fit` (or fitting dask input).
+        Present after :meth:`partial_fit` (or fitting dask input); saved by :meth:`save`, so streaming resumes after :meth:`load`.
 
     Examples
     --------
