@@ -74,6 +74,20 @@ def test_bad_images(rng, tmp_path):
         read_image(bad)
     with pytest.raises(ValueError, match="suffix"):
         write_image(tmp_path / "x.bmp", np.zeros((3, 3), np.uint8))
+    with pytest.raises(ValueError, match="PNG output needs a uint8 image.*write TIFF"):
+        write_image(tmp_path / "x.png", rng.random((3, 3, 3)))
+    (tmp_path / "folder.png").mkdir()
+    with pytest.raises(ValueError, match="is a directory"):
+        write_image(tmp_path / "folder.png", np.zeros((3, 3), np.uint8))
+    grey = (rng.random((8, 8, 3)) * 255).astype(np.uint8)
+    grey[..., 2] = 9
+    with pytest.raises(ValueError, match=r"image channel 2 is constant \(every pixel equals 9\)"):
+        match_image(grey, (rng.random((8, 8, 3)) * 255).astype(np.uint8))
+    with pytest.raises(ValueError, match=r"reference channel 0 is constant"):
+        match_image(grey[..., 0], np.zeros((5, 5)))
+    with pytest.raises(ValueError, match="reference='nrom' is not a known distribution"):
+        match_image(grey[..., 0], "nrom")
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["folder.png", "notes.png"]  # nothing half-written
 
 
 @pytest.mark.parametrize("suffix", [".png", ".tif", ".jpg"])

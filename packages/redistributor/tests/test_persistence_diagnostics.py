@@ -47,8 +47,10 @@ def test_load_rejects_unknown_version_and_other_files(rng, tmp_path):
     with pytest.raises(ValueError, match="not a saved redistributor"):
         load(tmp_path / "other.npz")
     (tmp_path / "junk.npz").write_text("junk")
-    with pytest.raises(ValueError, match="not a saved redistributor"):
+    with pytest.raises(ValueError, match=r"not a saved redistributor \(not an .npz archive\)"):
         load(tmp_path / "junk.npz")
+    with pytest.raises(ValueError, match="is a directory; give a file name"):
+        save(r, tmp_path)
     with pytest.raises(ValueError, match="not a file"):
         load(tmp_path / "missing.npz")
 
@@ -144,3 +146,14 @@ def test_reads_format_version_1_written_by_the_previous_release():
     assert not hasattr(old, "sketches_")
     Xn = np.vstack([X, [[40.0, -9.0]]])
     assert np.array_equal(old.transform(Xn), new.transform(Xn))
+
+
+def test_saved_files_get_ordinary_permissions(rng, tmp_path):
+    # written through a private temporary file, but the result has the mode of a newly created file
+    import os
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    path = save(Redistributor().fit(rng.standard_normal((50, 1))), tmp_path / "m.npz")
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask
+    assert [f.name for f in tmp_path.iterdir()] == ["m.npz"]

@@ -165,7 +165,8 @@ def _check_fit_args(n: int, xmin: float, xmax: float, n_quantiles: Any, tails: A
     if n == 0:
         raise ValueError(f"{name} is empty (or all NaN); need at least two distinct values")
     if xmin == xmax:
-        raise ValueError(f"{name} is constant (every value equals {xmin!r}); a distribution cannot be estimated from it")
+        raise ValueError(f"{name} is constant (every value equals {float(xmin)!r}); "
+                         "a distribution cannot be estimated from it")
     if not (n_quantiles in ("auto", "all") or (isinstance(n_quantiles, int | np.integer)
                                                and not isinstance(n_quantiles, bool) and n_quantiles >= 2)):
         raise ValueError(f"n_quantiles={n_quantiles!r} is not accepted; use 'auto', 'all' or an integer >= 2")
@@ -232,7 +233,8 @@ class EmpiricalDistribution(Distribution):
 
     # -- construction ----------------------------------------------------------------------
     @classmethod
-    def fit(cls, x: Any, *, n_quantiles: Any = "auto", tails: Any = None, bounds: Any = None) -> EmpiricalDistribution:
+    def fit(cls, x: Any, *, n_quantiles: Any = "auto", tails: Any = None, bounds: Any = None,
+            _name: str = "x") -> EmpiricalDistribution:
         """Estimate the distribution of the samples ``x`` (any shape; NaN ignored; ``x`` is not modified).
 
         Parameters
@@ -247,18 +249,19 @@ class EmpiricalDistribution(Distribution):
         bounds : (float or None, float or None), optional
             Known bounds of the support.
         """
-        arr = as_float_1d(x, "x")
+        arr = as_float_1d(x, _name)
         xs = np.sort(arr)
         n_nan = int(np.count_nonzero(np.isnan(xs[-1:]))) and int(np.count_nonzero(np.isnan(xs)))
         if n_nan:
             xs = xs[: xs.size - n_nan]
-        return cls._from_sorted(xs, n_quantiles=n_quantiles, tails=tails, bounds=bounds)
+        return cls._from_sorted(xs, n_quantiles=n_quantiles, tails=tails, bounds=bounds, _name=_name)
 
     @classmethod
-    def _from_sorted(cls, xs: np.ndarray, *, n_quantiles: Any = "auto", tails: Any = None, bounds: Any = None):
+    def _from_sorted(cls, xs: np.ndarray, *, n_quantiles: Any = "auto", tails: Any = None, bounds: Any = None,
+                     _name: str = "x"):
         n = xs.size
         a, b, lo_model, hi_model = _check_fit_args(n, xs[0] if n else 0.0, xs[-1] if n else 0.0,
-                                                   n_quantiles, tails, bounds)
+                                                   n_quantiles, tails, bounds, _name)
         ranks = _auto_ranks(n, n_quantiles)
         first, last = _tie_runs(xs)
         if first.size and ranks.size < n:
@@ -300,7 +303,7 @@ class EmpiricalDistribution(Distribution):
 
     @classmethod
     def from_counts(cls, values: Any, counts: Any, *, n_quantiles: Any = "auto", tails: Any = None,
-                    bounds: Any = None) -> EmpiricalDistribution:
+                    bounds: Any = None, _name: str = "values") -> EmpiricalDistribution:
         """Estimate the distribution of data given as distinct values and how often each occurs.
 
         The result is identical to ``fit(np.repeat(values, counts))`` (same knots, ranks and tail
@@ -333,7 +336,7 @@ class EmpiricalDistribution(Distribution):
         v, c = v[nz], c[nz]
         n = int(c.sum())
         a, b, lo_model, hi_model = _check_fit_args(n, v[0] if n else 0.0, v[-1] if n else 0.0,
-                                                   n_quantiles, tails, bounds, "values")
+                                                   n_quantiles, tails, bounds, _name)
         end = np.cumsum(c)  # samples of value j occupy ranks end[j] - c[j] .. end[j] - 1
         start = end - c
         ranks = _auto_ranks(n, n_quantiles)

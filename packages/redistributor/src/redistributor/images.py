@@ -27,13 +27,14 @@ of its level.  The result equals the general (sort-based) path exactly.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from redistributor._atomic import atomic_path
 from redistributor._validation import check_choice
+from redistributor.distributions import as_distribution
 from redistributor.transformer import Redistributor
 
 __all__ = ["match_image", "read_image", "write_image", "rgb_to_lab", "lab_to_rgb", "COLOR_SPACES", "IMAGE_SUFFIXES"]
@@ -160,6 +161,15 @@ def match_image(image: Any, reference: Any, *, color_space: str = "rgb", source:
             raise ValueError(f"reference has {rch} channels but image has {channels}; colour channels must agree")
     if color_space != "rgb" and (colour != 3 or ref is None):
         raise ValueError(f"color_space={color_space!r} needs an RGB image and a reference image; use 'rgb' otherwise")
+    for arr, name in ((img, "image"), (ref, "reference")):
+        if arr is None:
+            continue
+        pix = arr.reshape(-1, 1 if arr.ndim == 2 else arr.shape[2])[:, :colour]
+        lo, hi = pix.min(axis=0), pix.max(axis=0)
+        if np.any(lo == hi):
+            c = int(np.flatnonzero(lo == hi)[0])
+            raise ValueError(f"{name} channel {c} is constant (every pixel equals {lo[c].item()!r}); "
+                             "its distribution cannot be estimated (accepted: channels with at least two values)")
     scale = _scale(img)
     common = {"source": source, "ties": ties, "random_state": random_state, "tails": "clip"}
     if color_space == "rgb":
@@ -174,7 +184,8 @@ def match_image(image: Any, reference: Any, *, color_space: str = "rgb", source:
             tgt = reference if isinstance(reference, list | tuple) else [reference] * colour
             if len(tgt) != colour:
                 raise ValueError(f"reference lists {len(tgt)} distributions but image has {colour} colour channels")
-            r = Redistributor(target=list(tgt), **common)  # distributions are given in pixel units
+            tgt = [as_distribution(t, "reference") for t in tgt]
+            r = Redistributor(target=tgt, **common)  # distributions are given in pixel units
             factor = 1.0
         out = r.fit_transform(x)
     else:
@@ -244,10 +255,10 @@ def write_image(path: str | os.PathLike, image: np.ndarray) -> Path:
     arr = np.asarray(image)
     if suffix in (".jpg", ".jpeg") and arr.dtype != np.uint8:
         raise ValueError(f"JPEG output needs a uint8 image, got {arr.dtype}; write PNG or TIFF instead")
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=suffix, dir=p.parent)
-    os.close(fd)
-    try:
+    if suffix == ".png" and not (arr.dtype == np.uint8 or (arr.dtype == np.uint16 and arr.ndim == 2)):
+        raise ValueError(f"PNG output needs a uint8 image (or a one-channel uint16 image), got {arr.dtype} with "
+                         f"shape {arr.shape}; write TIFF instead")
+    with atomic_path(p, suffix=suffix) as tmp:
         if suffix in (".tif", ".tiff"):
             import tifffile
 
@@ -257,8 +268,4 @@ def write_image(path: str | os.PathLike, image: np.ndarray) -> Path:
 
             img = arr[..., 0] if arr.ndim == 3 and arr.shape[2] == 1 else arr
             Image.fromarray(img).save(tmp, format="PNG" if suffix == ".png" else "JPEG", **({"quality": 95} if suffix != ".png" else {}))
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return p

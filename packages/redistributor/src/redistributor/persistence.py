@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from redistributor.__about__ import __version__
+from redistributor._atomic import atomic_path
 from redistributor.distributions import Distribution, ScipyDistribution
 from redistributor.empirical import EmpiricalDistribution
 
@@ -114,15 +115,8 @@ def save(redistributor: Any, path: str | os.PathLike) -> Path:
             doc["sketches"].append(meta)
     arrays["__meta__"] = np.frombuffer(json.dumps(doc).encode("utf-8"), dtype=np.uint8)
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(p, name="path") as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
     return p
 
 
@@ -150,10 +144,12 @@ def load(path: str | os.PathLike):
     p = Path(path)
     if not p.is_file():
         raise ValueError(f"{str(p)!r} is not a file")
+    if not zipfile.is_zipfile(p):
+        raise ValueError(f"{str(p)!r} is not a saved redistributor (not an .npz archive)")
     try:
         with np.load(p, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
         raise ValueError(f"{str(p)!r} is not a saved redistributor (.npz): {exc}") from None
     if "__meta__" not in arrays:
         raise ValueError(f"{str(p)!r} is an .npz file but not a saved redistributor (no __meta__ entry)")

@@ -272,11 +272,24 @@ class Redistributor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         else:
             as_distribution(self.source, "source")
         check_choice(self.ties, "ties", TIE_METHODS)
+        self._seed_seq()  # random_state: an int, a SeedSequence or None
         check_choice(self.dtype, "dtype", _DTYPES)
         if isinstance(self.sketch_size, bool) or not isinstance(self.sketch_size, Integral) or self.sketch_size < 8:
             raise ValueError(f"sketch_size={self.sketch_size!r} is not accepted; use an integer >= 8")
         if self.target_params is not None and not isinstance(self.target_params, dict):
             raise TypeError(f"target_params must be a dict or None, got {type(self.target_params).__name__}")
+
+    def _validated(self, X: Any, *, reset: bool, dtype: Any) -> np.ndarray:
+        """scikit-learn's validation, with messages that name X and what is accepted for strings and +-inf."""
+        if isinstance(X, np.ndarray) and X.dtype.kind in "USV":
+            raise TypeError(f"X must be a real numeric array, got dtype {X.dtype}")
+        try:
+            return validate_data(self, X, dtype=dtype, ensure_all_finite="allow-nan", ensure_min_samples=1,
+                                 reset=reset)
+        except ValueError as exc:
+            if "infinity" in str(exc):
+                raise ValueError("X contains +-inf; accepted are finite values (NaN passes through)") from None
+            raise
 
     @staticmethod
     def _in_dtype(X: Any) -> Any:
@@ -315,8 +328,10 @@ class Redistributor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             else:
                 arr = np.asarray(tgt)
                 arr_ndim = arr.ndim
-                cols = [arr[:, j] for j in range(arr.shape[1])] if arr.ndim == 2 and arr.shape[1] > 1 else [arr]
-                dists = [self._fit_target_column(c) for c in cols]
+                if arr.ndim == 2 and arr.shape[1] > 1:
+                    dists = [self._fit_target_column(arr[:, j], f"target[:, {j}]") for j in range(arr.shape[1])]
+                else:
+                    dists = [self._fit_target_column(arr, "target")]
             if len(dists) == 1:
                 return dists * n_features
             if len(dists) != n_features:
@@ -327,27 +342,30 @@ class Redistributor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         dist = as_distribution(tgt, "target", self.target_params)
         return [dist] * n_features
 
-    def _fit_target_column(self, col: np.ndarray) -> EmpiricalDistribution:
+    def _fit_target_column(self, col: np.ndarray, name: str) -> EmpiricalDistribution:
         levels = integer_levels(col.ravel()) if isinstance(col, np.ndarray) and col.dtype.kind in "biu" else None
         if levels is not None and np.count_nonzero(levels[1]) >= 2:
             nz = np.flatnonzero(levels[1])
             return EmpiricalDistribution.from_counts(nz + levels[0], levels[1][nz], n_quantiles=self.n_quantiles,
-                                                     tails=self.tails)
-        return EmpiricalDistribution.fit(col, n_quantiles=self.n_quantiles, tails=self.tails)
+                                                     tails=self.tails, _name=name)
+        return EmpiricalDistribution.fit(col, n_quantiles=self.n_quantiles, tails=self.tails, _name=name)
 
-    def _fit_column(self, col: np.ndarray) -> Distribution:
+    def _fit_column(self, col: np.ndarray, j: int) -> Distribution:
+        name = f"X[:, {j}]"
         if col.dtype.kind in "biu":
             levels = integer_levels(col) if self.source == "empirical" else None
             if levels is not None and np.count_nonzero(levels[1]) >= 2:
                 nz = np.flatnonzero(levels[1])
                 return EmpiricalDistribution.from_counts(nz + levels[0], levels[1][nz], n_quantiles=self.n_quantiles,
-                                                         tails=self.tails, bounds=self.bounds)
+                                                         tails=self.tails, bounds=self.bounds, _name=name)
             col = col.astype(np.float64)
         n_valid = col.size - int(np.count_nonzero(np.isnan(col)))
         if n_valid < 2:
-            raise ValueError(f"Redistributor needs at least 2 non-NaN samples per feature to fit, got {n_valid} sample(s)")
+            raise ValueError(f"Redistributor needs at least 2 non-NaN samples per feature to fit; {name} got "
+                             f"{n_valid} sample(s) that are not NaN")
         if self.source == "empirical":
-            return EmpiricalDistribution.fit(col, n_quantiles=self.n_quantiles, tails=self.tails, bounds=self.bounds)
+            return EmpiricalDistribution.fit(col, n_quantiles=self.n_quantiles, tails=self.tails, bounds=self.bounds,
+                                             _name=name)
         if self.source == "kde":
             from redistributor.kde import KDEDistribution
 
@@ -398,13 +416,12 @@ class Redistributor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             self.sources_ = [s.to_distribution(tails=self.tails, bounds=self.bounds) for s in sketches]
             self.targets_ = self._build_targets(self.n_features_in_)
             return self
-        X = validate_data(self, X, dtype=self._in_dtype(X), ensure_all_finite="allow-nan",
-                          ensure_min_samples=1, reset=True)
+        X = self._validated(X, reset=True, dtype=self._in_dtype(X))
         if self._fixed():
             src = as_distribution(self.source, "source")
             self.sources_ = [src] * X.shape[1]
         else:
-            self.sources_ = [self._fit_column(X[:, j]) for j in range(X.shape[1])]
+            self.sources_ = [self._fit_column(X[:, j], j) for j in range(X.shape[1])]
         self.targets_ = self._build_targets(X.shape[1])
         return self
 
@@ -419,7 +436,7 @@ class Redistributor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         if self.source not in ("empirical", "sketch"):
             raise ValueError(f"partial_fit needs source='empirical' or 'sketch', got source={self.source!r}")
         first = not hasattr(self, "sketches_")
-        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_all_finite="allow-nan", reset=first)
+        X = self._validated(X, reset=first, dtype=[np.float64, np.float32])
         if first:
             from redistributor.sketch import KLLSketch
 
@@ -461,7 +478,7 @@ class Redistributor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 raise ValueError("X contains +-inf; accepted are finite values (NaN passes through)")
             return arr, True
         check_is_fitted(self, "sources_")
-        X = validate_data(self, X, dtype=self._in_dtype(X), ensure_all_finite="allow-nan", reset=False)
+        X = self._validated(X, reset=False, dtype=self._in_dtype(X))
         return X, False
 
     def _run(self, X: Any, inverse: bool) -> Any:
@@ -501,7 +518,12 @@ class Redistributor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return self._run(X, inverse=False)
 
     def inverse_transform(self, X: Any) -> Any:
-        """Map back through ``F_S^{-1}(F_T(y))``."""
+        """Map back through ``F_S^{-1}(F_T(y))``; NaN passes through; ``X`` is not modified.
+
+        Values outside the support of the target (e.g. above 1 for ``target="uniform"``) have
+        ``F_T = 0`` or ``1`` and go to the ends of the source's support: ``-inf`` or ``+inf`` with
+        exponential tails, the bound or the extreme sample with ``"bounds"`` or ``"clip"`` tails.
+        """
         return self._run(X, inverse=True)
 
     def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> Any:
