@@ -102,3 +102,13 @@ def test_read_write_round_trip(rng, tmp_path, suffix):
     else:
         assert np.mean(np.abs(back.astype(int) - img)) < 3
     assert [f.name for f in tmp_path.iterdir()] == [f"a{suffix}"]  # no temporary file left behind
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_lab_lookup_table_equals_formula(rng, dtype):
+    from redistributor.images import _to_lab
+
+    top = np.iinfo(dtype).max
+    px = (rng.random((5000, 3)) * top).astype(dtype)
+    px[:3] = [[0, 0, 0], [top, top, top], [10, 11, 12]]  # both branches of the sRGB curve
+    assert np.array_equal(_to_lab(px, float(top)), rgb_to_lab(px / float(top)))

@@ -50,12 +50,19 @@ _WHITE = np.array([0.95047, 1.0, 1.08883])
 _D = 6.0 / 29.0
 
 
-def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
-    """sRGB in ``[0, 1]`` (last axis = 3 channels) to CIELAB, D65 white."""
-    c = np.asarray(rgb, dtype=np.float64)
+def _srgb_to_linear(c: np.ndarray) -> np.ndarray:
     lin = c / 12.92
     high = c > 0.04045
     lin[high] = ((c[high] + 0.055) / 1.055) ** 2.4
+    return lin
+
+
+def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
+    """sRGB in ``[0, 1]`` (last axis = 3 channels) to CIELAB, D65 white."""
+    return _linear_to_lab(_srgb_to_linear(np.asarray(rgb, dtype=np.float64)))
+
+
+def _linear_to_lab(lin: np.ndarray) -> np.ndarray:
     xyz = lin @ _M.T / _WHITE
     f = np.where(xyz > _D**3, np.cbrt(xyz), xyz / (3 * _D**2) + 4.0 / 29.0)
     L = 116.0 * f[..., 1] - 16.0
@@ -90,6 +97,18 @@ def _chunked(fn, pixels: np.ndarray, scale: float = 1.0) -> np.ndarray:
 
 def _identity(block: np.ndarray) -> np.ndarray:
     return block
+
+
+def _to_lab(pixels: np.ndarray, scale: float) -> np.ndarray:
+    """CIELAB of RGB pixels in units of ``scale``; 8- and 16-bit pixels are linearised by a lookup table
+    (the sRGB curve evaluated once per level, so the result equals ``rgb_to_lab(pixels / scale)``)."""
+    if pixels.dtype.kind == "u" and pixels.dtype.itemsize <= 2:
+        lut = _srgb_to_linear(np.arange(2 ** (8 * pixels.dtype.itemsize), dtype=np.float64) / scale)
+        out = np.empty(pixels.shape, dtype=np.float64)
+        for start in range(0, pixels.shape[0], _ROWS):
+            out[start : start + _ROWS] = _linear_to_lab(lut[pixels[start : start + _ROWS]])
+        return out
+    return _chunked(rgb_to_lab, pixels, scale)
 
 
 def _scale(image: np.ndarray) -> float:
@@ -189,9 +208,9 @@ def match_image(image: Any, reference: Any, *, color_space: str = "rgb", source:
             factor = 1.0
         out = r.fit_transform(x)
     else:
-        convert = rgb_to_lab if color_space == "lab" else _identity
-        x = _chunked(convert, img.reshape(-1, channels)[:, :colour], scale)
-        y = _chunked(convert, ref.reshape(-1, ref.shape[2] if ref.ndim == 3 else 1)[:, :colour], _scale(ref))
+        convert = _to_lab if color_space == "lab" else (lambda px, sc: _chunked(_identity, px, sc))
+        x = convert(img.reshape(-1, channels)[:, :colour], scale)
+        y = convert(ref.reshape(-1, ref.shape[2] if ref.ndim == 3 else 1)[:, :colour], _scale(ref))
         if color_space == "lab":
             out = Redistributor(target=y, **common).fit_transform(x)
             del x, y
