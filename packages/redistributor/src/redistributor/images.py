@@ -183,12 +183,12 @@ def match_image(image: Any, reference: Any, *, color_space: str = "rgb", source:
     for arr, name in ((img, "image"), (ref, "reference")):
         if arr is None:
             continue
-        pix = arr.reshape(-1, 1 if arr.ndim == 2 else arr.shape[2])[:, :colour]
-        lo, hi = pix.min(axis=0), pix.max(axis=0)
-        if np.any(lo == hi):
-            c = int(np.flatnonzero(lo == hi)[0])
-            raise ValueError(f"{name} channel {c} is constant (every pixel equals {lo[c].item()!r}); "
-                             "its distribution cannot be estimated (accepted: channels with at least two values)")
+        pix = arr.reshape(-1, 1 if arr.ndim == 2 else arr.shape[2])
+        for c in range(colour):
+            lo = pix[:, c].min()  # per column: a reduction over axis 0 of (n, 3) is many times slower
+            if lo == pix[:, c].max():
+                raise ValueError(f"{name} channel {c} is constant (every pixel equals {lo.item()!r}); its "
+                                 "distribution cannot be estimated (accepted: channels with at least two values)")
     scale = _scale(img)
     common = {"source": source, "ties": ties, "random_state": random_state, "tails": "clip"}
     if color_space == "rgb":
