@@ -140,16 +140,29 @@ def _map_levels(src: Distribution, tgt: Distribution, x: np.ndarray, out: np.nda
     for start in range(0, x.shape[0], chunk):
         sl = slice(start, min(start + chunk, x.shape[0]))
         c = _codes(x[sl], lo)
-        res = lut[c]
-        if spread is not None:
-            a = spread[c]
-            if a.any():
-                k = c[a]
-                v = rng.random(k.size)
-                f = tables[0][k] + v * tables[1][k]
-                s_ = tables[2][k] + (1.0 - v) * tables[3][k]
-                res[a] = tgt._ppf_cdf_sf(f, s_)
-        out[sl] = res
+        if spread is None:
+            out[sl] = lut[c]
+            continue
+        a = spread[c]
+        n_at = int(np.count_nonzero(a))
+        if n_at == 0:
+            out[sl] = lut[c]
+            continue
+        k = c if n_at == c.size else c[a]  # images: nearly every pixel sits on an atom
+        v = rng.random(n_at)
+        f = tables[0][k]
+        f += v * tables[1][k]
+        v -= 1.0
+        v *= tables[3][k]
+        s_ = tables[2][k]
+        s_ -= v  # S_hi + (1 - v) dS
+        y = tgt._ppf_cdf_sf(f, s_)
+        if n_at == c.size:
+            out[sl] = y
+        else:
+            res = lut[c]
+            res[a] = y
+            out[sl] = res
     return out
 
 
