@@ -107,3 +107,10 @@ def test_demo(tmp_path, capsys):
     assert rows["ks_after"][-1] < rows["ks_before"][-1] / 20
     assert "n^-" in out and out.count("wrote") == 5
 
+
+
+def test_demo_out_is_a_file(tmp_path, capsys):
+    (tmp_path / "taken").write_text("x")
+    assert main(["demo", "--out", str(tmp_path / "taken"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "exists and is not a directory" in err[0]

@@ -136,6 +136,34 @@ def test_consistency_rate_of_the_map():
     assert -0.65 < slope < -0.38, (errs, slope)
 
 
+def test_learned_target_map_against_exact_map():
+    """Both distributions learned (N(0,1) samples onto a target learned from Gamma(3) samples): the sup
+    error of the map against F_T^-1(F_S(x)) on a fixed interval falls like n^-1/2, and at the extreme
+    sample points it stays of the order of the spread of the extreme order statistics."""
+    from redistributor import Redistributor
+
+    S, T = stats.norm(), stats.gamma(3.0)
+    grid = np.linspace(-2.5, 2.5, 400)[:, None]
+    exact = T.ppf(S.cdf(grid))
+    sizes = [2_000, 20_000, 200_000]
+    errs, extreme = [], []
+    for n in sizes:
+        e = []
+        for seed in range(6):
+            gen = np.random.default_rng(seed)
+            x, y = S.rvs((n, 1), random_state=gen), T.rvs(n, random_state=gen)
+            r = Redistributor(target=y).fit(x)
+            e.append(np.max(np.abs(r.transform(grid) - exact)))
+            if n == sizes[-1]:
+                top = np.argsort(x[:, 0])[-10:]  # the 10 largest samples
+                extreme.append(np.max(np.abs(r.transform(x[top]) - T.isf(S.sf(x[top])))))
+        errs.append(np.median(e))
+    slope = np.polyfit(np.log(sizes), np.log(errs), 1)[0]
+    assert -0.65 < slope < -0.38, (errs, slope)
+    # the maximum of n Gamma(3) samples fluctuates with a Gumbel spread of scale about 1 (the tail scale)
+    assert np.median(extreme) < 3.0, extreme
+
+
 def test_many_small_ties_stay_within_grid_budget(rng):
     n = 200_000
     x = np.round(rng.standard_normal(n), 3)  # ~6000 distinct values, most repeated a few dozen times

@@ -74,6 +74,20 @@ def test_bad_images(rng, tmp_path):
         read_image(bad)
     with pytest.raises(ValueError, match="suffix"):
         write_image(tmp_path / "x.bmp", np.zeros((3, 3), np.uint8))
+    with pytest.raises(ValueError, match="PNG output needs a uint8 image.*write TIFF"):
+        write_image(tmp_path / "x.png", rng.random((3, 3, 3)))
+    (tmp_path / "folder.png").mkdir()
+    with pytest.raises(ValueError, match="is a directory"):
+        write_image(tmp_path / "folder.png", np.zeros((3, 3), np.uint8))
+    grey = (rng.random((8, 8, 3)) * 255).astype(np.uint8)
+    grey[..., 2] = 9
+    with pytest.raises(ValueError, match=r"image channel 2 is constant \(every pixel equals 9\)"):
+        match_image(grey, (rng.random((8, 8, 3)) * 255).astype(np.uint8))
+    with pytest.raises(ValueError, match=r"reference channel 0 is constant"):
+        match_image(grey[..., 0], np.zeros((5, 5)))
+    with pytest.raises(ValueError, match="reference='nrom' is not a known distribution"):
+        match_image(grey[..., 0], "nrom")
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["folder.png", "notes.png"]  # nothing half-written
 
 
 @pytest.mark.parametrize("suffix", [".png", ".tif", ".jpg"])
@@ -88,3 +102,13 @@ def test_read_write_round_trip(rng, tmp_path, suffix):
     else:
         assert np.mean(np.abs(back.astype(int) - img)) < 3
     assert [f.name for f in tmp_path.iterdir()] == [f"a{suffix}"]  # no temporary file left behind
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_lab_lookup_table_equals_formula(rng, dtype):
+    from redistributor.images import _to_lab
+
+    top = np.iinfo(dtype).max
+    px = (rng.random((5000, 3)) * top).astype(dtype)
+    px[:3] = [[0, 0, 0], [top, top, top], [10, 11, 12]]  # both branches of the sRGB curve
+    assert np.array_equal(_to_lab(px, float(top)), rgb_to_lab(px / float(top)))

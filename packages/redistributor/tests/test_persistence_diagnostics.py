@@ -41,14 +41,16 @@ def test_load_rejects_unknown_version_and_other_files(rng, tmp_path):
     meta["format_version"] = 99
     arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     np.savez(tmp_path / "future.npz", **arrays)
-    with pytest.raises(ValueError, match="format_version=99"):
+    with pytest.raises(ValueError, match="format_version=99; .* reads versions 1, 2"):
         load(tmp_path / "future.npz")
     np.savez(tmp_path / "other.npz", a=np.arange(3))
     with pytest.raises(ValueError, match="not a saved redistributor"):
         load(tmp_path / "other.npz")
     (tmp_path / "junk.npz").write_text("junk")
-    with pytest.raises(ValueError, match="not a saved redistributor"):
+    with pytest.raises(ValueError, match=r"not a saved redistributor \(not an .npz archive\)"):
         load(tmp_path / "junk.npz")
+    with pytest.raises(ValueError, match="is a directory; give a file name"):
+        save(r, tmp_path)
     with pytest.raises(ValueError, match="not a file"):
         load(tmp_path / "missing.npz")
 
@@ -85,3 +87,73 @@ def test_report_and_plot(rng):
     fig = plot_transform(r, 1, exact=lambda t: stats.norm.ppf(stats.gamma(2.0).cdf(t)))
     line = fig.axes[0].lines[0].get_ydata()
     assert np.all(np.diff(line) > 0)
+
+
+def _same_sketch(a, b):
+    return (a.k == b.k and a.n == b.n and a.min == b.min and a.max == b.max and a.compactions == b.compactions
+            and len(a.levels) == len(b.levels) and all(np.array_equal(x, y) for x, y in zip(a.levels, b.levels)))
+
+
+@pytest.mark.parametrize("source", ["empirical", "sketch"])
+def test_resume_streaming_after_load_equals_uninterrupted(rng, tmp_path, source):
+    batches = [np.column_stack([rng.gamma(2.0, size=700), rng.standard_normal(700)]) for _ in range(12)]
+    kw = {"source": source, "target": "uniform", "sketch_size": 32, "random_state": 7}
+    whole = Redistributor(**kw)
+    for b in batches:
+        whole.partial_fit(b)
+    first = Redistributor(**kw)
+    for b in batches[:5]:
+        first.partial_fit(b)
+    resumed = load(save(first, tmp_path / "stream.npz"))
+    for b in batches[5:]:
+        resumed.partial_fit(b)
+    # the sketches compacted (so the coins mattered) and continued exactly: same items, counters, coins
+    assert all(sum(s.compactions) > 0 for s in whole.sketches_)
+    assert all(_same_sketch(a, b) for a, b in zip(whole.sketches_, resumed.sketches_, strict=True))
+    X = np.vstack(batches)
+    assert np.array_equal(whole.transform(X), resumed.transform(X))
+    # the seeds travel too: sketches spawned after loading are those of the uninterrupted run
+    spawned_a = whole.sketches_[0].spawn(2)[1].update(X[:, 0])
+    spawned_b = resumed.sketches_[0].spawn(2)[1].update(X[:, 0])
+    assert _same_sketch(spawned_a, spawned_b)
+
+
+def test_merge_after_load_and_saving_a_stream_not_fitted_yet(rng, tmp_path):
+    a = Redistributor(target=rng.uniform(0, 1, 500), random_state=1).partial_fit(rng.standard_normal((400, 1)))
+    b = Redistributor(target=rng.uniform(0, 1, 500), random_state=2).partial_fit(rng.standard_normal((400, 1)))
+    a2 = load(save(a, tmp_path / "a.npz"))
+    assert np.array_equal(a2.merge(b).transform([[0.3]]), a.merge(b).transform([[0.3]]))
+    # too little data to fit (one distinct value so far): the streaming state is still saved and resumes
+    c = Redistributor(target="norm", random_state=3).partial_fit(np.ones((5, 1)))
+    assert not hasattr(c, "sources_")
+    c2 = load(save(c, tmp_path / "c.npz"))
+    assert not hasattr(c2, "sources_") and c2.sketches_[0].n == 5
+    more = rng.standard_normal((50, 1))
+    assert np.array_equal(c2.partial_fit(more).transform(more), c.partial_fit(more).transform(more))
+
+
+def test_reads_format_version_1_written_by_the_previous_release():
+    # written by redistributor 2.0.0.dev0 at format version 1 (before sketches were saved):
+    # Redistributor(target="beta", target_params={"a": 2, "b": 5}, tails=("exponential", "clip"))
+    # fitted on the data below; fitting is deterministic, so a fresh fit must transform identically
+    path = __import__("pathlib").Path(__file__).parent / "data" / "model_format_v1.npz"
+    with np.load(path) as z:
+        assert json.loads(z["__meta__"].tobytes())["format_version"] == 1
+    gen = np.random.default_rng(2024)
+    X = np.column_stack([gen.gamma(2.0, size=300), gen.standard_normal(300)])
+    old = load(path)
+    new = Redistributor(target="beta", target_params={"a": 2, "b": 5}, tails=("exponential", "clip")).fit(X)
+    assert not hasattr(old, "sketches_")
+    Xn = np.vstack([X, [[40.0, -9.0]]])
+    assert np.array_equal(old.transform(Xn), new.transform(Xn))
+
+
+def test_saved_files_get_ordinary_permissions(rng, tmp_path):
+    # written through a private temporary file, but the result has the mode of a newly created file
+    import os
+
+    mask = os.umask(0o022)
+    os.umask(mask)
+    path = save(Redistributor().fit(rng.standard_normal((50, 1))), tmp_path / "m.npz")
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask
+    assert [f.name for f in tmp_path.iterdir()] == ["m.npz"]

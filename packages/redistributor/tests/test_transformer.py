@@ -101,10 +101,24 @@ def test_bad_input_errors(rng):
     r = Redistributor().fit(X)
     with pytest.raises(ValueError, match="2 features"):
         r.transform(X[:, :1])
-    with pytest.raises(ValueError, match="infinity"):
+    with pytest.raises(ValueError, match=r"X contains \+-inf; accepted are finite values"):
         r.transform(np.array([[np.inf, 0.0]]))
-    with pytest.raises(ValueError, match="constant"):
-        Redistributor().fit(np.ones((10, 1)))
+    with pytest.raises(ValueError, match=r"X contains \+-inf"):
+        Redistributor().fit(np.array([[1.0, 2.0], [-np.inf, 0.0]]))
+    with pytest.raises(ValueError, match=r"X\[:, 1\] is constant \(every value equals 1.0\)"):
+        Redistributor().fit(np.column_stack([np.arange(10.0), np.ones(10)]))
+    with pytest.raises(ValueError, match=r"X\[:, 0\] is constant"):
+        Redistributor().fit(np.full((10, 1), 7, dtype=np.uint8))  # counting path, same message
+    with pytest.raises(ValueError, match=r"X\[:, 0\] got 1 sample\(s\) that are not NaN"):
+        Redistributor().fit(np.array([[1.0], [np.nan]]))
+    with pytest.raises(ValueError, match=r"target\[:, 1\] is constant"):
+        Redistributor(target=np.column_stack([np.arange(5.0), np.zeros(5)])).fit(X)
+    with pytest.raises(ValueError, match=r"target contains \+-inf"):
+        Redistributor(target=np.array([0.0, 1.0, np.inf])).fit(X)
+    with pytest.raises(TypeError, match="X must be a real numeric array, got dtype <U1"):
+        Redistributor().fit(np.array([["a"], ["b"]]))
+    with pytest.raises(TypeError, match="random_state must be an int"):
+        Redistributor(random_state="seed").fit(X)
     with pytest.raises(ValueError, match="0 sample"):
         Redistributor().fit(np.empty((0, 1)))
     with pytest.raises(ValueError, match="target='nrom'"):

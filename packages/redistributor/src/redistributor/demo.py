@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
+from redistributor._atomic import atomic_path
 from redistributor.diagnostics import ks_statistic, wasserstein_distance
 from redistributor.transformer import Redistributor
 
@@ -40,10 +39,8 @@ def _sample(n: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def _write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
         fh.write(text)
-    os.replace(tmp, path)
 
 
 def run_demo(out_dir: str | Path, *, quiet: bool = False, seed: int = 0) -> dict[str, Any]:
@@ -57,6 +54,8 @@ def run_demo(out_dir: str | Path, *, quiet: bool = False, seed: int = 0) -> dict
     from tqdm.auto import tqdm
 
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"out_dir {str(out)!r} exists and is not a directory; give a new or existing directory")
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     sizes = [100, 300, 1_000, 3_000, 10_000, 30_000]
@@ -81,12 +80,10 @@ def run_demo(out_dir: str | Path, *, quiet: bool = False, seed: int = 0) -> dict
         rows.append({"n": n, "ks_before": ks_statistic(held_out, "norm"), "ks_after": ks_statistic(y, "norm"),
                      "wasserstein_after": wasserstein_distance(y, "norm"), "sup_map_error": sup_err})
     metrics = out / "metrics.csv"
-    fd, tmp = tempfile.mkstemp(prefix=".metrics.csv.", dir=out)
-    with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
+    with atomic_path(metrics) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
-    os.replace(tmp, metrics)
     files.append(str(metrics))
     slope = float(np.polyfit(np.log(sizes), np.log([row["sup_map_error"] for row in rows]), 1)[0])
     last = rows[-1]
@@ -144,12 +141,6 @@ def run_demo(out_dir: str | Path, *, quiet: bool = False, seed: int = 0) -> dict
 
 
 def _save_fig(fig, path: Path) -> str:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=".png") as tmp:
         fig.savefig(tmp, dpi=110)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return str(path)

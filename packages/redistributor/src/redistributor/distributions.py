@@ -288,8 +288,8 @@ class ScipyDistribution(Distribution):
             return self._closed_form(F, S)
         table = self._ensure_table()
         if table is not None:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                t = np.log(F / S)
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                t = np.log(F / S)  # +-inf beyond the table: scipy's own ppf/isf
             return table(t)
         lower = F <= 0.5
         out = np.empty_like(F)

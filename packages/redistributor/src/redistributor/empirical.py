@@ -40,6 +40,13 @@ map to one output value.  When data are
 transformed (:meth:`EmpiricalDistribution.cdf_sf_ties`), a value at an atom is placed at a uniform
 random position within the jump (``ties="spread"``, seeded) or at its middle
 (``ties="midrank"``); :meth:`cdf` itself is right-continuous.
+
+Counts
+------
+:meth:`EmpiricalDistribution.from_counts` builds the same distribution as :meth:`~EmpiricalDistribution.fit`
+from distinct values and their counts, in time and memory proportional to the number of distinct
+values and knots (the rank of every knot follows from the cumulative counts).  Integer data with few
+distinct values, such as 8- and 16-bit images, are fitted this way from :func:`numpy.bincount`.
 """
 
 from __future__ import annotations
@@ -140,6 +147,38 @@ def _parse_bounds(bounds: Any) -> tuple[float | None, float | None]:
     return out[0], out[1]
 
 
+def _touched(ranks: np.ndarray, first: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """Which runs of ties ``first..last`` contain at least one grid rank."""
+    j = np.searchsorted(ranks, first, side="left")
+    return (j < ranks.size) & (ranks[np.minimum(j, ranks.size - 1)] <= last)
+
+
+def _repeat_head(values: np.ndarray, counts: np.ndarray, m: int) -> np.ndarray:
+    """The first ``m`` entries of ``np.repeat(values, counts)`` without building the whole array."""
+    stop = int(np.searchsorted(np.cumsum(counts), m, side="left")) + 1
+    return np.repeat(values[:stop], np.minimum(counts[:stop], m))[:m]
+
+
+def _check_fit_args(n: int, xmin: float, xmax: float, n_quantiles: Any, tails: Any, bounds: Any,
+                    name: str = "x"):
+    """Shared checks of :meth:`EmpiricalDistribution.fit` and ``from_counts``; returns (a, b, lo, hi)."""
+    if n == 0:
+        raise ValueError(f"{name} is empty (or all NaN); need at least two distinct values")
+    if xmin == xmax:
+        raise ValueError(f"{name} is constant (every value equals {float(xmin)!r}); "
+                         "a distribution cannot be estimated from it")
+    if not (n_quantiles in ("auto", "all") or (isinstance(n_quantiles, int | np.integer)
+                                               and not isinstance(n_quantiles, bool) and n_quantiles >= 2)):
+        raise ValueError(f"n_quantiles={n_quantiles!r} is not accepted; use 'auto', 'all' or an integer >= 2")
+    a, b = _parse_bounds(bounds)
+    lo_model, hi_model = _parse_tails(tails, (a, b))
+    if a is not None and xmin < a:
+        raise ValueError(f"bounds: the lower bound {a} is above the smallest sample {xmin}")
+    if b is not None and xmax > b:
+        raise ValueError(f"bounds: the upper bound {b} is below the largest sample {xmax}")
+    return a, b, lo_model, hi_model
+
+
 class EmpiricalDistribution(Distribution):
     """Continuous piecewise-linear distribution through order statistics, with explicit tail models.
 
@@ -194,7 +233,8 @@ class EmpiricalDistribution(Distribution):
 
     # -- construction ----------------------------------------------------------------------
     @classmethod
-    def fit(cls, x: Any, *, n_quantiles: Any = "auto", tails: Any = None, bounds: Any = None) -> EmpiricalDistribution:
+    def fit(cls, x: Any, *, n_quantiles: Any = "auto", tails: Any = None, bounds: Any = None,
+            _name: str = "x") -> EmpiricalDistribution:
         """Estimate the distribution of the samples ``x`` (any shape; NaN ignored; ``x`` is not modified).
 
         Parameters
@@ -209,37 +249,24 @@ class EmpiricalDistribution(Distribution):
         bounds : (float or None, float or None), optional
             Known bounds of the support.
         """
-        arr = as_float_1d(x, "x")
+        arr = as_float_1d(x, _name)
         xs = np.sort(arr)
         n_nan = int(np.count_nonzero(np.isnan(xs[-1:]))) and int(np.count_nonzero(np.isnan(xs)))
         if n_nan:
             xs = xs[: xs.size - n_nan]
-        return cls._from_sorted(xs, n_quantiles=n_quantiles, tails=tails, bounds=bounds)
+        return cls._from_sorted(xs, n_quantiles=n_quantiles, tails=tails, bounds=bounds, _name=_name)
 
     @classmethod
-    def _from_sorted(cls, xs: np.ndarray, *, n_quantiles: Any = "auto", tails: Any = None, bounds: Any = None):
+    def _from_sorted(cls, xs: np.ndarray, *, n_quantiles: Any = "auto", tails: Any = None, bounds: Any = None,
+                     _name: str = "x"):
         n = xs.size
-        if n == 0:
-            raise ValueError("x is empty (or all NaN); need at least two distinct values")
-        if xs[0] == xs[-1]:
-            raise ValueError(
-                f"x is constant (every value equals {xs[0]!r}); a distribution cannot be estimated from it"
-            )
-        if not (n_quantiles in ("auto", "all") or (isinstance(n_quantiles, int | np.integer)
-                                                   and not isinstance(n_quantiles, bool) and n_quantiles >= 2)):
-            raise ValueError(f"n_quantiles={n_quantiles!r} is not accepted; use 'auto', 'all' or an integer >= 2")
-        a, b = _parse_bounds(bounds)
-        lo_model, hi_model = _parse_tails(tails, (a, b))
-        if a is not None and xs[0] < a:
-            raise ValueError(f"bounds: the lower bound {a} is above the smallest sample {xs[0]}")
-        if b is not None and xs[-1] > b:
-            raise ValueError(f"bounds: the upper bound {b} is below the largest sample {xs[-1]}")
+        a, b, lo_model, hi_model = _check_fit_args(n, xs[0] if n else 0.0, xs[-1] if n else 0.0,
+                                                   n_quantiles, tails, bounds, _name)
         ranks = _auto_ranks(n, n_quantiles)
         first, last = _tie_runs(xs)
         if first.size and ranks.size < n:
             # a run of ties that no grid rank falls into is finer than the grid: not an atom
-            j = np.searchsorted(ranks, first, side="left")
-            touched = (j < ranks.size) & (ranks[np.minimum(j, ranks.size - 1)] <= last)
+            touched = _touched(ranks, first, last)
             first, last = first[touched], last[touched]
         if first.size:
             # knots: the grid ranks plus both ends of every run of ties, none inside a run
@@ -253,12 +280,17 @@ class EmpiricalDistribution(Distribution):
             keep &= np.cumsum(inside[:n], dtype=np.int8) == 0
             keep[last] = True
             ranks = np.flatnonzero(keep)
-        kx = xs[ranks]
-        kr = ranks.astype(np.float64) + 1.0
         k = max(1, min(n - 1, math.ceil(math.sqrt(n))))
-        span = float(xs[-1] - xs[0])
-        beta_lo = float(np.mean(xs[k] - xs[:k])) if lo_model == "exponential" else 1.0
-        beta_hi = float(np.mean(xs[n - k :] - xs[n - k - 1])) if hi_model == "exponential" else 1.0
+        return cls._assemble(xs[ranks], ranks, n, xs[: k + 1], xs[n - k - 1 :], a, b, lo_model, hi_model)
+
+    @classmethod
+    def _assemble(cls, kx, ranks, n, head, tail, a, b, lo_model, hi_model):
+        """Knots at sample ranks (0-based) plus tails; ``head``/``tail``: the ``k + 1`` smallest/largest samples."""
+        kr = ranks.astype(np.float64) + 1.0
+        k = head.size - 1
+        span = float(tail[-1] - head[0])
+        beta_lo = float(np.mean(head[k] - head[:k])) if lo_model == "exponential" else 1.0
+        beta_hi = float(np.mean(tail[1:] - tail[0])) if hi_model == "exponential" else 1.0
         beta_lo = beta_lo if beta_lo > 0 else span / n
         beta_hi = beta_hi if beta_hi > 0 else span / n
         if lo_model == "bounds":
@@ -268,6 +300,61 @@ class EmpiricalDistribution(Distribution):
             kx = np.concatenate([kx, [b]])
             kr = np.concatenate([kr, [n + 1.0]])
         return cls(kx, kr, n, (lo_model, hi_model), (beta_lo, beta_hi))
+
+    @classmethod
+    def from_counts(cls, values: Any, counts: Any, *, n_quantiles: Any = "auto", tails: Any = None,
+                    bounds: Any = None, _name: str = "values") -> EmpiricalDistribution:
+        """Estimate the distribution of data given as distinct values and how often each occurs.
+
+        The result is identical to ``fit(np.repeat(values, counts))`` (same knots, ranks and tail
+        scales) but costs memory and time in the number of distinct values and knots only, not in the
+        number of samples: the rank of every knot follows from the cumulative counts.  This is the
+        fast path for integer data with few distinct values such as 8- or 16-bit images, whose counts
+        come from :func:`numpy.bincount`.
+
+        Parameters
+        ----------
+        values : array_like
+            Distinct sample values (any order; NaN and +-inf are rejected).
+        counts : array_like of int
+            Number of samples equal to each value (``>= 0``; values with count 0 are ignored).
+        n_quantiles, tails, bounds
+            As in :meth:`fit`.
+        """
+        v = as_float_1d(values, "values", allow_nan=False, min_size=0)
+        c = np.asarray(counts)
+        if c.shape != np.shape(values) or c.ndim != 1:
+            raise ValueError(f"counts must be 1-D with one entry per value, got shapes {c.shape} and {np.shape(values)}")
+        if c.size and (c.dtype.kind not in "iub" or c.min() < 0):
+            raise ValueError("counts must be non-negative integers")
+        c = c.astype(np.int64)
+        order = np.argsort(v, kind="stable")
+        v, c = v[order], c[order]
+        if v.size > 1 and np.any(v[1:] == v[:-1]):
+            raise ValueError("values must be distinct (merge the counts of equal values)")
+        nz = c > 0
+        v, c = v[nz], c[nz]
+        n = int(c.sum())
+        a, b, lo_model, hi_model = _check_fit_args(n, v[0] if n else 0.0, v[-1] if n else 0.0,
+                                                   n_quantiles, tails, bounds, _name)
+        end = np.cumsum(c)  # samples of value j occupy ranks end[j] - c[j] .. end[j] - 1
+        start = end - c
+        ranks = _auto_ranks(n, n_quantiles)
+        tie = np.flatnonzero(c >= 2)
+        if tie.size:
+            first, last = start[tie], end[tie] - 1
+            if ranks.size < n:
+                keep_tie = _touched(ranks, first, last)
+                tie, first, last = tie[keep_tie], first[keep_tie], last[keep_tie]
+            atom = np.zeros(v.size, dtype=bool)
+            atom[tie] = True
+            j = np.searchsorted(end, ranks, side="right")
+            strictly_inside = atom[j] & (ranks > start[j]) & (ranks < end[j] - 1)
+            ranks = np.union1d(ranks[~strictly_inside], np.concatenate([first, last]))
+        kx = v[np.searchsorted(end, ranks, side="right")]
+        k = max(1, min(n - 1, math.ceil(math.sqrt(n))))
+        return cls._assemble(kx, ranks, n, _repeat_head(v, c, k + 1), _repeat_head(v[::-1], c[::-1], k + 1)[::-1],
+                             a, b, lo_model, hi_model)
 
     @classmethod
     def from_weighted(cls, values, weights, *, minimum=None, maximum=None, tails: Any = None, bounds: Any = None):
@@ -362,8 +449,7 @@ class EmpiricalDistribution(Distribution):
             s *= w
             np.subtract(self._S[i], s, out=s)
             if ties is not None and self._has_atoms:
-                at = (w == 0) & (i > 0)
-                at[at] = kx[i[at] - 1] == kx[i[at]]
+                at = self._at_atom(i, xc)
                 if at.any():
                     ia = i[at]
                     v = 0.5 if ties == "midrank" else rng.random(ia.size)
@@ -386,6 +472,35 @@ class EmpiricalDistribution(Distribution):
             F[sl] = f
             S[sl] = s
         return F, S
+
+    def _at_atom(self, i: np.ndarray, x: np.ndarray) -> np.ndarray:
+        """Mask of points ``x`` equal to their knot ``i`` where the CDF jumps (an atom)."""
+        kx = self.knots_x
+        at = i > 0
+        at &= x == kx[i]
+        at[at] = kx[i[at] - 1] == kx[i[at]]
+        return at
+
+    def atom_jumps(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Where the points ``x`` (1-D float64, no NaN) sit on an atom, and the jump there.
+
+        Returns ``(at, F_lo, dF, S_hi, dS)``: ``at`` marks the points at an atom; for those, the CDF
+        jumps from ``F_lo`` to ``F_lo + dF`` and the survival function from ``S_hi + dS`` down to
+        ``S_hi``.  ``cdf_sf_ties`` places a tied point at ``F_lo + v dF``, ``S_hi + (1 - v) dS`` with
+        ``v`` uniform (``"spread"``) or ``1/2`` (``"midrank"``); the counting path of
+        :class:`~redistributor.transformer.Redistributor` uses this to spread ties per distinct value.
+        """
+        kx = self.knots_x
+        xc = x
+        if self.tails[0] == "clip":
+            xc = np.maximum(xc, kx[0])
+        if self.tails[1] == "clip":
+            xc = np.minimum(xc, kx[-1])
+        i = self._loc(xc)
+        at = self._at_atom(i, xc) if self._has_atoms else np.zeros(x.shape, dtype=bool)
+        ia = i[at]
+        F, S = self._F, self._S
+        return at, F[ia - 1], F[ia] - F[ia - 1], S[ia], S[ia - 1] - S[ia]
 
     def _ppf_cdf_sf(self, F, S):
         F = np.asarray(F, dtype=np.float64)

@@ -16,18 +16,25 @@ The output has the dtype and shape of the input.  Integer images are rounded and
 dtype's range; float images are clipped to ``[0, 1]`` when they lie in it.  An alpha channel is kept.
 Integer pixels are tied values; ``ties="spread"`` (default, seeded) spreads them within their jump of
 the CDF, so the result follows the reference histogram closely instead of merging levels.
+
+In ``"rgb"`` space integer images are matched in their own pixel units and take the counting path of
+:class:`~redistributor.transformer.Redistributor`: the channel distributions come from
+:func:`numpy.bincount` (no sort of the pixels) and the map is evaluated once per distinct level into a
+lookup table; with ``ties="spread"`` each pixel still gets its own seeded position within the jump
+of its level.  The result equals the general (sort-based) path exactly.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from redistributor._atomic import atomic_path
 from redistributor._validation import check_choice
+from redistributor.distributions import as_distribution
 from redistributor.transformer import Redistributor
 
 __all__ = ["match_image", "read_image", "write_image", "rgb_to_lab", "lab_to_rgb", "COLOR_SPACES", "IMAGE_SUFFIXES"]
@@ -43,12 +50,19 @@ _WHITE = np.array([0.95047, 1.0, 1.08883])
 _D = 6.0 / 29.0
 
 
-def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
-    """sRGB in ``[0, 1]`` (last axis = 3 channels) to CIELAB, D65 white."""
-    c = np.asarray(rgb, dtype=np.float64)
+def _srgb_to_linear(c: np.ndarray) -> np.ndarray:
     lin = c / 12.92
     high = c > 0.04045
     lin[high] = ((c[high] + 0.055) / 1.055) ** 2.4
+    return lin
+
+
+def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
+    """sRGB in ``[0, 1]`` (last axis = 3 channels) to CIELAB, D65 white."""
+    return _linear_to_lab(_srgb_to_linear(np.asarray(rgb, dtype=np.float64)))
+
+
+def _linear_to_lab(lin: np.ndarray) -> np.ndarray:
     xyz = lin @ _M.T / _WHITE
     f = np.where(xyz > _D**3, np.cbrt(xyz), xyz / (3 * _D**2) + 4.0 / 29.0)
     L = 116.0 * f[..., 1] - 16.0
@@ -83,6 +97,18 @@ def _chunked(fn, pixels: np.ndarray, scale: float = 1.0) -> np.ndarray:
 
 def _identity(block: np.ndarray) -> np.ndarray:
     return block
+
+
+def _to_lab(pixels: np.ndarray, scale: float) -> np.ndarray:
+    """CIELAB of RGB pixels in units of ``scale``; 8- and 16-bit pixels are linearised by a lookup table
+    (the sRGB curve evaluated once per level, so the result equals ``rgb_to_lab(pixels / scale)``)."""
+    if pixels.dtype.kind == "u" and pixels.dtype.itemsize <= 2:
+        lut = _srgb_to_linear(np.arange(2 ** (8 * pixels.dtype.itemsize), dtype=np.float64) / scale)
+        out = np.empty(pixels.shape, dtype=np.float64)
+        for start in range(0, pixels.shape[0], _ROWS):
+            out[start : start + _ROWS] = _linear_to_lab(lut[pixels[start : start + _ROWS]])
+        return out
+    return _chunked(rgb_to_lab, pixels, scale)
 
 
 def _scale(image: np.ndarray) -> float:
@@ -154,42 +180,57 @@ def match_image(image: Any, reference: Any, *, color_space: str = "rgb", source:
             raise ValueError(f"reference has {rch} channels but image has {channels}; colour channels must agree")
     if color_space != "rgb" and (colour != 3 or ref is None):
         raise ValueError(f"color_space={color_space!r} needs an RGB image and a reference image; use 'rgb' otherwise")
+    for arr, name in ((img, "image"), (ref, "reference")):
+        if arr is None:
+            continue
+        pix = arr.reshape(-1, 1 if arr.ndim == 2 else arr.shape[2])
+        for c in range(colour):
+            lo = pix[:, c].min()  # per column: a reduction over axis 0 of (n, 3) is many times slower
+            if lo == pix[:, c].max():
+                raise ValueError(f"{name} channel {c} is constant (every pixel equals {lo.item()!r}); its "
+                                 "distribution cannot be estimated (accepted: channels with at least two values)")
     scale = _scale(img)
-    convert = rgb_to_lab if color_space == "lab" else _identity
-    x = _chunked(convert, img.reshape(-1, channels)[:, :colour], scale)
-    if ref is not None:
-        rscale = _scale(ref)
-        y = _chunked(convert, ref.reshape(-1, ref.shape[2] if ref.ndim == 3 else 1)[:, :colour], rscale)
     common = {"source": source, "ties": ties, "random_state": random_state, "tails": "clip"}
     if color_space == "rgb":
+        # pixel values as they are (integer images stay integer: the counting path of Redistributor,
+        # one map evaluation per distinct level); the result is in the units of the target
+        x = img.reshape(-1, channels)[:, :colour]
         if ref is not None:
+            y = ref.reshape(-1, ref.shape[2] if ref.ndim == 3 else 1)[:, :colour]
             r = Redistributor(target=y, **common)
+            factor = scale / _scale(ref)  # reference levels -> image levels
         else:
             tgt = reference if isinstance(reference, list | tuple) else [reference] * colour
             if len(tgt) != colour:
                 raise ValueError(f"reference lists {len(tgt)} distributions but image has {colour} colour channels")
-            r = Redistributor(target=list(tgt), **common)
-            x = x * scale  # distributions are given in pixel units
+            tgt = [as_distribution(t, "reference") for t in tgt]
+            r = Redistributor(target=tgt, **common)  # distributions are given in pixel units
+            factor = 1.0
         out = r.fit_transform(x)
-        if ref is None:
-            out = out / scale
-    elif color_space == "lab":
-        out = Redistributor(target=y, **common).fit_transform(x)
-        del x, y
-        out = _chunked(lab_to_rgb, out)
     else:
-        mx, vx = _pca(x)
-        my, vy = _pca(y)
-        z = Redistributor(target=(y - my) @ vy, **common).fit_transform((x - mx) @ vx)
-        out = z @ vy.T + my
+        convert = _to_lab if color_space == "lab" else (lambda px, sc: _chunked(_identity, px, sc))
+        x = convert(img.reshape(-1, channels)[:, :colour], scale)
+        y = convert(ref.reshape(-1, ref.shape[2] if ref.ndim == 3 else 1)[:, :colour], _scale(ref))
+        if color_space == "lab":
+            out = Redistributor(target=y, **common).fit_transform(x)
+            del x, y
+            out = _chunked(lab_to_rgb, out)
+        else:
+            mx, vx = _pca(x)
+            my, vy = _pca(y)
+            out = Redistributor(target=(y - my) @ vy, **common).fit_transform((x - mx) @ vx)
+            out = out @ vy.T + my
+        factor = scale
     result = np.empty(img.shape, dtype=img.dtype).reshape(-1, channels)
     integer = np.issubdtype(img.dtype, np.integer)
     unit = not integer and img.min() >= 0 and img.max() <= 1
     lo, hi = (max(np.iinfo(img.dtype).min, 0), np.iinfo(img.dtype).max) if integer else (0.0, 1.0)
     for start in range(0, out.shape[0], _ROWS):
         block = out[start : start + _ROWS]
+        if factor != 1.0:
+            block = block * factor
         if integer:
-            block = np.rint(block * scale)
+            block = np.rint(block)
         if integer or unit:
             np.clip(block, lo, hi, out=block)
         result[start : start + _ROWS, :colour] = block
@@ -233,10 +274,10 @@ def write_image(path: str | os.PathLike, image: np.ndarray) -> Path:
     arr = np.asarray(image)
     if suffix in (".jpg", ".jpeg") and arr.dtype != np.uint8:
         raise ValueError(f"JPEG output needs a uint8 image, got {arr.dtype}; write PNG or TIFF instead")
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=suffix, dir=p.parent)
-    os.close(fd)
-    try:
+    if suffix == ".png" and not (arr.dtype == np.uint8 or (arr.dtype == np.uint16 and arr.ndim == 2)):
+        raise ValueError(f"PNG output needs a uint8 image (or a one-channel uint16 image), got {arr.dtype} with "
+                         f"shape {arr.shape}; write TIFF instead")
+    with atomic_path(p, suffix=suffix) as tmp:
         if suffix in (".tif", ".tiff"):
             import tifffile
 
@@ -246,8 +287,4 @@ def write_image(path: str | os.PathLike, image: np.ndarray) -> Path:
 
             img = arr[..., 0] if arr.ndim == 3 and arr.shape[2] == 1 else arr
             Image.fromarray(img).save(tmp, format="PNG" if suffix == ".png" else "JPEG", **({"quality": 95} if suffix != ".png" else {}))
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return p

@@ -4,28 +4,43 @@ The file is one ``.npz`` archive: every array of the fitted distributions under 
 JSON document (stored as UTF-8 bytes under ``__meta__``) with the format name, the format version,
 the parameters and how the arrays make up each distribution.  Loading uses
 ``numpy.load(allow_pickle=False)``, so a file cannot run code.  A file with an unknown format
-version is refused with a clear error.  The streaming state of :meth:`Redistributor.partial_fit`
-(the sketches) is not saved: a loaded redistributor transforms, it does not resume streaming.
+version is refused with a clear error.
+
+Format versions
+---------------
+1
+    parameters and the fitted distributions.
+2 (written now)
+    adds the streaming state: the KLL sketches of :meth:`Redistributor.partial_fit` (or of a fit on
+    dask input) with their items, compaction counters, seeds and the state of their coin generators,
+    so that a loaded redistributor resumes streaming (``partial_fit``, ``merge``) exactly where it
+    stopped.  A redistributor that has streamed too little data to be fitted yet can be saved too.
+
+Files of both versions are read; a file of any other version gives a ``ValueError`` that names the
+version found and the versions this release reads.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from redistributor.__about__ import __version__
+from redistributor._atomic import atomic_path
 from redistributor.distributions import Distribution, ScipyDistribution
 from redistributor.empirical import EmpiricalDistribution
 
 __all__ = ["save", "load", "FORMAT_VERSION"]
 
 FORMAT_NAME = "redistributor"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Format versions this release reads.
+READABLE_VERSIONS = (1, 2)
 _SIMPLE = ("n_quantiles", "tails", "bounds", "ties", "bandwidth", "sketch_size", "dtype", "random_state",
            "target_params")
 
@@ -54,8 +69,10 @@ def save(redistributor: Any, path: str | os.PathLike) -> Path:
 
     if not isinstance(redistributor, Redistributor):
         raise TypeError(f"redistributor must be a Redistributor, got {type(redistributor).__name__}")
-    check_is_fitted(redistributor, "sources_")
+    if not hasattr(redistributor, "sketches_"):
+        check_is_fitted(redistributor, "sources_")
     r = redistributor
+    fitted = hasattr(r, "sources_")
     dists: list[Distribution] = []
     index: dict[int, int] = {}
 
@@ -65,8 +82,9 @@ def save(redistributor: Any, path: str | os.PathLike) -> Path:
             dists.append(d)
         return index[id(d)]
 
-    src_ids = [ref(d) for d in r.sources_]
-    tgt_ids = [ref(d) for d in r.targets_]
+    src_ids = [ref(d) for d in r.sources_] if fitted else None
+    # a streaming state not fitted yet still records its target (learned now if given as samples)
+    tgt_ids = [ref(d) for d in (r.targets_ if fitted else r._build_targets(r.n_features_in_))]
     arrays: dict[str, np.ndarray] = {}
     specs = []
     for i, d in enumerate(dists):
@@ -86,17 +104,19 @@ def save(redistributor: Any, path: str | os.PathLike) -> Path:
            "sources": src_ids, "targets": tgt_ids}
     if hasattr(r, "feature_names_in_"):
         doc["feature_names_in"] = [str(f) for f in r.feature_names_in_]
+    if hasattr(r, "sketches_"):
+        doc["sketches"] = []
+        for j, sk in enumerate(r.sketches_):
+            meta, arrs = sk._state()
+            meta["arrays"] = {}
+            for k, a in arrs.items():
+                arrays[f"sketch{j}_{k}"] = a
+                meta["arrays"][k] = f"sketch{j}_{k}"
+            doc["sketches"].append(meta)
     arrays["__meta__"] = np.frombuffer(json.dumps(doc).encode("utf-8"), dtype=np.uint8)
     p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(p, name="path") as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
     return p
 
 
@@ -120,16 +140,16 @@ def _build(meta: dict, arrays: dict) -> Distribution:
 
 
 def load(path: str | os.PathLike):
-    """Read a redistributor written by :func:`save`."""
-    from redistributor.transformer import Redistributor
-
+    """Read a redistributor written by :func:`save` (format version 1 or 2)."""
     p = Path(path)
     if not p.is_file():
         raise ValueError(f"{str(p)!r} is not a file")
+    if not zipfile.is_zipfile(p):
+        raise ValueError(f"{str(p)!r} is not a saved redistributor (not an .npz archive)")
     try:
         with np.load(p, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
         raise ValueError(f"{str(p)!r} is not a saved redistributor (.npz): {exc}") from None
     if "__meta__" not in arrays:
         raise ValueError(f"{str(p)!r} is an .npz file but not a saved redistributor (no __meta__ entry)")
@@ -140,13 +160,24 @@ def load(path: str | os.PathLike):
     if doc.get("format") != FORMAT_NAME:
         raise ValueError(f"{str(p)!r} is not a saved redistributor (format {doc.get('format')!r})")
     version = doc.get("format_version")
-    if version != FORMAT_VERSION:
+    if isinstance(version, bool) or version not in READABLE_VERSIONS:
         raise ValueError(
-            f"{str(p)!r} has format_version={version!r}; this redistributor {__version__} reads version "
-            f"{FORMAT_VERSION} (saved by a newer release? upgrade redistributor)")
+            f"{str(p)!r} has format_version={version!r}; this redistributor {__version__} reads versions "
+            f"{', '.join(map(str, READABLE_VERSIONS))} (saved by a newer release? upgrade redistributor)")
+    try:
+        return _restore(doc, arrays)
+    except (KeyError, IndexError, TypeError) as exc:
+        raise ValueError(f"{str(p)!r}: the saved redistributor is incomplete or damaged ({exc!r})") from None
+
+
+def _restore(doc: dict, arrays: dict):
+    from redistributor.sketch import KLLSketch
+    from redistributor.transformer import Redistributor
+
     dists = [_build(m, arrays) for m in doc["distributions"]]
     params = dict(doc["params"])
-    sources = [dists[i] for i in doc["sources"]]
+    fitted = doc["sources"] is not None
+    sources = [dists[i] for i in doc["sources"]] if fitted else []
     targets = [dists[i] for i in doc["targets"]]
     for key in ("tails", "bounds"):
         if isinstance(params.get(key), list):
@@ -159,6 +190,10 @@ def load(path: str | os.PathLike):
     r.n_features_in_ = int(doc["n_features_in"])
     if "feature_names_in" in doc:
         r.feature_names_in_ = np.asarray(doc["feature_names_in"], dtype=object)
-    r.sources_ = sources
-    r.targets_ = targets
+    if fitted:
+        r.sources_ = sources
+        r.targets_ = targets
+    if "sketches" in doc:
+        r.sketches_ = [KLLSketch._from_state(m, {k: arrays[v] for k, v in m["arrays"].items()})
+                       for m in doc["sketches"]]
     return r

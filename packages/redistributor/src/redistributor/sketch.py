@@ -176,5 +176,42 @@ class KLLSketch:
         vals, wts = self.items()
         return EmpiricalDistribution.from_weighted(vals, wts, minimum=self.min, maximum=self.max, tails=tails, bounds=bounds)
 
+    # -- state without pickle (used by redistributor.save / load) ------------------------------
+    def _state(self) -> tuple[dict, dict]:
+        """The complete state as (JSON-able description, arrays): items, levels, counters, seed and coins.
+
+        Restoring it with :meth:`_from_state` gives a sketch that continues exactly as this one would
+        (the same future compactions and coin flips)."""
+        seed = self._seed
+        meta = {"k": self.k, "n": self.n,
+                "seed": {"entropy": seed.entropy, "spawn_key": list(seed.spawn_key), "pool_size": seed.pool_size,
+                         "n_children_spawned": seed.n_children_spawned},
+                "rng": self._rng.bit_generator.state}
+        arrays = {"items": np.concatenate(self.levels) if self.levels else np.empty(0),
+                  "level_sizes": np.array([lev.size for lev in self.levels], dtype=np.int64),
+                  "compactions": np.array(self.compactions, dtype=np.int64),
+                  "extremes": np.array([self.min, self.max], dtype=np.float64)}
+        return meta, arrays
+
+    @classmethod
+    def _from_state(cls, meta: dict, arrays: dict) -> KLLSketch:
+        sd = meta["seed"]
+        seed = np.random.SeedSequence(sd["entropy"], spawn_key=tuple(sd["spawn_key"]), pool_size=sd["pool_size"],
+                                      n_children_spawned=sd["n_children_spawned"])
+        sk = cls(int(meta["k"]), seed)
+        if sk._rng.bit_generator.state["bit_generator"] != meta["rng"]["bit_generator"]:
+            raise ValueError(f"saved sketch uses the bit generator {meta['rng']['bit_generator']!r}, "
+                             f"this numpy gives {sk._rng.bit_generator.state['bit_generator']!r}")
+        sk._rng.bit_generator.state = meta["rng"]
+        sizes = np.asarray(arrays["level_sizes"], dtype=np.int64)
+        items = np.asarray(arrays["items"], dtype=np.float64)
+        if sizes.sum() != items.size or arrays["compactions"].size != sizes.size:
+            raise ValueError("saved sketch is inconsistent: level sizes do not match the stored items")
+        sk.levels = [a.copy() for a in np.split(items, np.cumsum(sizes)[:-1])]
+        sk.compactions = [int(c) for c in arrays["compactions"]]
+        sk.n = int(meta["n"])
+        sk.min, sk.max = (float(v) for v in arrays["extremes"])
+        return sk
+
     def __repr__(self) -> str:
         return f"KLLSketch(k={self.k}, n={self.n}, size={self.size})"

@@ -54,9 +54,128 @@ def _map_chunk(src: Distribution, tgt: Distribution, x: np.ndarray, ties: str, r
     return out
 
 
+#: Integer columns whose values span at most ``max(_MAX_LEVELS, min(n, _MAX_LEVELS_CAP))`` levels take
+#: the counting path: counts by ``np.bincount`` in ``fit`` and one evaluation of the map per distinct
+#: value (a lookup table) in ``transform``.  Its results equal those of the general path exactly.
+_MAX_LEVELS = 1 << 16
+_MAX_LEVELS_CAP = 1 << 24
+_BINCOUNT_CHUNK = 1 << 20
+
+
+def _codes(x: np.ndarray, lo: int) -> np.ndarray:
+    """``x - lo`` as non-negative integers (``x`` integer or bool, values in ``[lo, lo + span)``)."""
+    if x.dtype == bool:
+        return x.view(np.uint8)
+    if lo == 0 and x.dtype.kind == "u" and x.dtype.itemsize <= 4:
+        return x
+    udt = np.dtype(f"u{x.dtype.itemsize}")
+    # subtract in the unsigned type of the same width: wraps modulo 2**bits, exact because span < 2**bits
+    c = x.view(udt) - np.array(lo, dtype=x.dtype).view(udt)
+    return c.astype(np.intp) if udt.itemsize == 8 else c
+
+
+def integer_levels(x: np.ndarray, *, need_counts: bool = True) -> tuple[int, np.ndarray] | None:
+    """``(lo, counts)`` with ``counts[k]`` the number of entries equal to ``lo + k``, for an integer or
+    bool 1-D array spanning few levels (see ``_MAX_LEVELS``); ``None`` when the counting path does not apply.
+
+    With ``need_counts=False`` the counts of 8- and 16-bit input are not computed: every level of the
+    type is then reported present (count 1), which is enough to build a lookup table."""
+    if x.dtype.kind not in "biu" or x.size == 0 or _MAX_LEVELS <= 0:
+        return None
+    xv = x.view(np.uint8) if x.dtype == bool else x
+    if xv.dtype.itemsize <= 2:  # 8- and 16-bit: count over the whole range of the type (no min/max pass)
+        info = np.iinfo(xv.dtype)
+        lo, span = int(info.min), int(info.max) - int(info.min) + 1
+    else:
+        lo, hi = int(xv.min()), int(xv.max())
+        if x.dtype.itemsize == 8 and (lo < -(2**53) or hi > 2**53):  # not exact in float64
+            return None
+        span = hi - lo + 1
+        if span > max(_MAX_LEVELS, min(x.size, _MAX_LEVELS_CAP)):
+            return None
+    if not need_counts and span <= _MAX_LEVELS:
+        return lo, np.ones(span, dtype=np.int64)
+    counts = np.zeros(span, dtype=np.int64)
+    for start in range(0, x.size, _BINCOUNT_CHUNK):
+        counts += np.bincount(_codes(xv[start : start + _BINCOUNT_CHUNK], lo), minlength=span)
+    return lo, counts
+
+
+def _map_levels(src: Distribution, tgt: Distribution, x: np.ndarray, out: np.ndarray, levels: tuple[int, np.ndarray],
+                ties: str, rng: Any, inverse: bool) -> np.ndarray:
+    """Counting path of :func:`map_array`: the map is evaluated once per distinct value of ``x``.
+
+    Values that are not at an atom of an empirical source (and every value for ``ties="midrank"`` or
+    the inverse map) are deterministic: a lookup table.  With ``ties="spread"``, each point at an atom
+    gets its own uniform draw within the jump of its value (the jump ends are tabulated per value);
+    the draws are taken chunk by chunk in the same order as the general path, so the result is the
+    same array, bit for bit.
+    """
+    lo, counts = levels
+    present = np.flatnonzero(counts)
+    vals = (present + lo).astype(np.float64)
+    if inverse:
+        F, S = tgt._cdf_sf(vals)
+        y = src._ppf_cdf_sf(F, S)
+    elif isinstance(src, EmpiricalDistribution):
+        F, S = src.cdf_sf_ties(vals, "midrank", None)
+        y = tgt._ppf_cdf_sf(F, S)
+    else:
+        F, S = src._cdf_sf(vals)
+        y = tgt._ppf_cdf_sf(F, S)
+    lut = np.zeros(counts.size)
+    lut[present] = y
+    spread = None
+    if not inverse and ties == "spread" and isinstance(src, EmpiricalDistribution):
+        at, f_lo, df, s_hi, ds = src.atom_jumps(vals)
+        if at.any():
+            spread = np.zeros(counts.size, dtype=bool)
+            spread[present[at]] = True
+            tables = []
+            for t in (f_lo, df, s_hi, ds):
+                full = np.zeros(counts.size)
+                full[present[at]] = t
+                tables.append(full)
+    chunk = _CHUNK if spread is not None else _BINCOUNT_CHUNK  # spreading draws in the general path's chunks
+    for start in range(0, x.shape[0], chunk):
+        sl = slice(start, min(start + chunk, x.shape[0]))
+        c = _codes(x[sl], lo)
+        if spread is None:
+            out[sl] = lut[c]
+            continue
+        a = spread[c]
+        n_at = int(np.count_nonzero(a))
+        if n_at == 0:
+            out[sl] = lut[c]
+            continue
+        k = c if n_at == c.size else c[a]  # images: nearly every pixel sits on an atom
+        v = rng.random(n_at)
+        f = tables[0][k]
+        f += v * tables[1][k]
+        v -= 1.0
+        v *= tables[3][k]
+        s_ = tables[2][k]
+        s_ -= v  # S_hi + (1 - v) dS
+        y = tgt._ppf_cdf_sf(f, s_)
+        if n_at == c.size:
+            out[sl] = y
+        else:
+            res = lut[c]
+            res[a] = y
+            out[sl] = res
+    return out
+
+
 def map_array(src: Distribution, tgt: Distribution, x: np.ndarray, out: np.ndarray, *, ties: str = "spread",
               rng: Any = None, inverse: bool = False) -> np.ndarray:
-    """Write ``R(x)`` (or ``R^{-1}(x)``) for a 1-D array ``x`` into ``out`` chunk by chunk (bounded extra memory)."""
+    """Write ``R(x)`` (or ``R^{-1}(x)``) for a 1-D array ``x`` into ``out`` chunk by chunk (bounded extra memory).
+
+    Integer input with few distinct values (e.g. 8- and 16-bit images) takes the counting path
+    (one map evaluation per distinct value); the result is the same.
+    """
+    levels = integer_levels(x, need_counts=False)
+    if levels is not None:
+        return _map_levels(src, tgt, x, out, levels, ties, rng, inverse)
     for start in range(0, x.shape[0], _CHUNK):
         sl = slice(start, min(start + _CHUNK, x.shape[0]))
         out[sl] = _map_chunk(src, tgt, np.asarray(x[sl], dtype=np.float64), ties, rng, inverse)
@@ -70,6 +189,12 @@ class Redistributor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     or given) and the target quantile function ``F_T^{-1}``.  It is monotone; with ``n`` samples the
     estimated map converges to the exact one at the rate ``n^{-1/2}`` (Harar et al., 2022).  The
     computation goes through ``(F, S)`` pairs, so both tails keep their precision.
+
+    Integer (and bool) input whose values span few levels (8- and 16-bit data, small integer ranges)
+    takes a counting path: ``fit`` counts the values with :func:`numpy.bincount` instead of sorting,
+    and ``transform`` evaluates the map once per distinct value (a lookup table); tied values at an
+    atom are still spread one by one with ``ties="spread"``.  The result is identical, bit for bit, to
+    that of the same values given as floats.
 
     Parameters
     ----------
@@ -114,7 +239,7 @@ class Redistributor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     n_features_in_ : int
         Number of columns seen in :meth:`fit`.
     sketches_ : list of KLLSketch
-        Present after :meth:`partial_fit` (or fitting dask input).
+        Present after :meth:`partial_fit` (or fitting dask input); saved by :meth:`save`, so streaming resumes after :meth:`load`.
 
     Examples
     --------
@@ -160,11 +285,31 @@ class Redistributor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         else:
             as_distribution(self.source, "source")
         check_choice(self.ties, "ties", TIE_METHODS)
+        self._seed_seq()  # random_state: an int, a SeedSequence or None
         check_choice(self.dtype, "dtype", _DTYPES)
         if isinstance(self.sketch_size, bool) or not isinstance(self.sketch_size, Integral) or self.sketch_size < 8:
             raise ValueError(f"sketch_size={self.sketch_size!r} is not accepted; use an integer >= 8")
         if self.target_params is not None and not isinstance(self.target_params, dict):
             raise TypeError(f"target_params must be a dict or None, got {type(self.target_params).__name__}")
+
+    def _validated(self, X: Any, *, reset: bool, dtype: Any) -> np.ndarray:
+        """scikit-learn's validation, with messages that name X and what is accepted for strings and +-inf."""
+        if isinstance(X, np.ndarray) and X.dtype.kind in "USV":
+            raise TypeError(f"X must be a real numeric array, got dtype {X.dtype}")
+        try:
+            return validate_data(self, X, dtype=dtype, ensure_all_finite="allow-nan", ensure_min_samples=1,
+                                 reset=reset)
+        except ValueError as exc:
+            if "infinity" in str(exc):
+                raise ValueError("X contains +-inf; accepted are finite values (NaN passes through)") from None
+            raise
+
+    @staticmethod
+    def _in_dtype(X: Any) -> Any:
+        """Validation dtype: integer and bool arrays stay as they are (for the counting path), else float."""
+        if isinstance(X, np.ndarray) and X.dtype.kind in "biu":
+            return None
+        return [np.float64, np.float32]
 
     def _out_dtype(self, in_dtype: np.dtype) -> np.dtype:
         if self.dtype == "float32" or (self.dtype == "preserve" and in_dtype == np.float32):
@@ -197,10 +342,9 @@ class Redistributor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 arr = np.asarray(tgt)
                 arr_ndim = arr.ndim
                 if arr.ndim == 2 and arr.shape[1] > 1:
-                    dists = [EmpiricalDistribution.fit(arr[:, j], n_quantiles=self.n_quantiles, tails=self.tails)
-                             for j in range(arr.shape[1])]
+                    dists = [self._fit_target_column(arr[:, j], f"target[:, {j}]") for j in range(arr.shape[1])]
                 else:
-                    dists = [EmpiricalDistribution.fit(arr, n_quantiles=self.n_quantiles, tails=self.tails)]
+                    dists = [self._fit_target_column(arr, "target")]
             if len(dists) == 1:
                 return dists * n_features
             if len(dists) != n_features:
@@ -211,12 +355,30 @@ class Redistributor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         dist = as_distribution(tgt, "target", self.target_params)
         return [dist] * n_features
 
-    def _fit_column(self, col: np.ndarray) -> Distribution:
+    def _fit_target_column(self, col: np.ndarray, name: str) -> EmpiricalDistribution:
+        levels = integer_levels(col.ravel()) if isinstance(col, np.ndarray) and col.dtype.kind in "biu" else None
+        if levels is not None and np.count_nonzero(levels[1]) >= 2:
+            nz = np.flatnonzero(levels[1])
+            return EmpiricalDistribution.from_counts(nz + levels[0], levels[1][nz], n_quantiles=self.n_quantiles,
+                                                     tails=self.tails, _name=name)
+        return EmpiricalDistribution.fit(col, n_quantiles=self.n_quantiles, tails=self.tails, _name=name)
+
+    def _fit_column(self, col: np.ndarray, j: int) -> Distribution:
+        name = f"X[:, {j}]"
+        if col.dtype.kind in "biu":
+            levels = integer_levels(col) if self.source == "empirical" else None
+            if levels is not None and np.count_nonzero(levels[1]) >= 2:
+                nz = np.flatnonzero(levels[1])
+                return EmpiricalDistribution.from_counts(nz + levels[0], levels[1][nz], n_quantiles=self.n_quantiles,
+                                                         tails=self.tails, bounds=self.bounds, _name=name)
+            col = col.astype(np.float64)
         n_valid = col.size - int(np.count_nonzero(np.isnan(col)))
         if n_valid < 2:
-            raise ValueError(f"Redistributor needs at least 2 non-NaN samples per feature to fit, got {n_valid} sample(s)")
+            raise ValueError(f"Redistributor needs at least 2 non-NaN samples per feature to fit; {name} got "
+                             f"{n_valid} sample(s) that are not NaN")
         if self.source == "empirical":
-            return EmpiricalDistribution.fit(col, n_quantiles=self.n_quantiles, tails=self.tails, bounds=self.bounds)
+            return EmpiricalDistribution.fit(col, n_quantiles=self.n_quantiles, tails=self.tails, bounds=self.bounds,
+                                             _name=name)
         if self.source == "kde":
             from redistributor.kde import KDEDistribution
 
@@ -267,13 +429,12 @@ class Redistributor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             self.sources_ = [s.to_distribution(tails=self.tails, bounds=self.bounds) for s in sketches]
             self.targets_ = self._build_targets(self.n_features_in_)
             return self
-        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_all_finite="allow-nan",
-                          ensure_min_samples=1, reset=True)
+        X = self._validated(X, reset=True, dtype=self._in_dtype(X))
         if self._fixed():
             src = as_distribution(self.source, "source")
             self.sources_ = [src] * X.shape[1]
         else:
-            self.sources_ = [self._fit_column(X[:, j]) for j in range(X.shape[1])]
+            self.sources_ = [self._fit_column(X[:, j], j) for j in range(X.shape[1])]
         self.targets_ = self._build_targets(X.shape[1])
         return self
 
@@ -288,7 +449,7 @@ class Redistributor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         if self.source not in ("empirical", "sketch"):
             raise ValueError(f"partial_fit needs source='empirical' or 'sketch', got source={self.source!r}")
         first = not hasattr(self, "sketches_")
-        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_all_finite="allow-nan", reset=first)
+        X = self._validated(X, reset=first, dtype=[np.float64, np.float32])
         if first:
             from redistributor.sketch import KLLSketch
 
@@ -330,7 +491,7 @@ class Redistributor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
                 raise ValueError("X contains +-inf; accepted are finite values (NaN passes through)")
             return arr, True
         check_is_fitted(self, "sources_")
-        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_all_finite="allow-nan", reset=False)
+        X = self._validated(X, reset=False, dtype=self._in_dtype(X))
         return X, False
 
     def _run(self, X: Any, inverse: bool) -> Any:
@@ -370,7 +531,12 @@ class Redistributor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         return self._run(X, inverse=False)
 
     def inverse_transform(self, X: Any) -> Any:
-        """Map back through ``F_S^{-1}(F_T(y))``."""
+        """Map back through ``F_S^{-1}(F_T(y))``; NaN passes through; ``X`` is not modified.
+
+        Values outside the support of the target (e.g. above 1 for ``target="uniform"``) have
+        ``F_T = 0`` or ``1`` and go to the ends of the source's support: ``-inf`` or ``+inf`` with
+        exponential tails, the bound or the extreme sample with ``"bounds"`` or ``"clip"`` tails.
+        """
         return self._run(X, inverse=True)
 
     def fit_transform(self, X: Any, y: Any = None, **fit_params: Any) -> Any:
