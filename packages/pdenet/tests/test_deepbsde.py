@@ -12,10 +12,11 @@ from pdenet.problems import get_problem
 
 HJB_REF = 4.590162  # Cole-Hopf, Han-Jentzen-E (2018); checked by quadrature in test_problems
 AC_REF = 0.052802  # Han-Jentzen-E (2018), branching diffusion
-# CI-sized runs (400 steps) are not converged: they check that DeepBSDE moves Y_0 from its
-# random start into a band around the reference; the accuracy targets (1 %, 2 %) are the
-# slow tests below.
-HJB_CI_TOL = 0.10
+# CI-sized runs: HJB in d = 10 (about 2.5 % off after 300 steps) and Allen-Cahn in d = 100
+# after 400 steps (not converged, about 17 % off): they check that DeepBSDE moves Y_0 from its
+# random start into a band around the reference. The accuracy targets (HJB d = 100 within
+# 1 %, Allen-Cahn within 2 %) are the slow tests below.
+HJB_CI_TOL = 0.05
 AC_CI_TOL = 0.25
 
 
@@ -50,7 +51,7 @@ def test_deepbsde_loss_is_small_with_exact_gradients():
 
     model.z_all = z_all
     loss = deepbsde_loss(model, prob, 4000, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
-    model2 = DeepBSDEModel(4, 50, width=8, y0_range=(0.5, 0.5))
+    model2 = DeepBSDEModel(4, 50, width=8, y0_range=(0.5, 0.5)).double()
     with torch.no_grad():
         model2.z0.zero_()
     loss_zero = deepbsde_loss(model2, prob, 4000, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
@@ -64,10 +65,15 @@ def test_burgers_type_explicit_solution():
     assert r.evaluation["rel_error"] < 0.04, r.evaluation
 
 
-def test_hjb_d100_ci_sized():
-    r = solve({"problem": "hjb", "loss": "deepbsde", "steps": 400, "batch_size": 128,
-               "optim": {"lr": 3e-3, "y0_lr": 5e-2, "lr_final": 1e-5}}, quiet=True)
-    assert abs(r.solution.value - HJB_REF) / HJB_REF < HJB_CI_TOL, r.evaluation
+def test_hjb_d10_ci_sized():
+    # CI-sized: d = 10 against the package's Cole-Hopf Monte Carlo reference (the d = 100,
+    # 1 % target against 4.590162 is the slow test below)
+    from pdenet.problems import hjb_cole_hopf
+
+    ref, half = hjb_cole_hopf(dim=10, n_samples=200_000)
+    r = solve({"problem": "hjb", "problem_options": {"dim": 10}, "loss": "deepbsde", "steps": 300,
+               "batch_size": 256, "optim": {"lr": 3e-3, "y0_lr": 5e-2, "lr_final": 1e-5}}, quiet=True)
+    assert abs(r.solution.value - ref) / ref < HJB_CI_TOL, (r.solution.value, ref, half)
 
 
 def test_allen_cahn_d100_ci_sized():

@@ -7,8 +7,8 @@ import torch
 from pdenet import solve
 from pdenet.distributed import solve_distributed
 
-CONFIG = {"problem": "heat_paraboloid", "problem_options": {"dim": 4}, "steps": 150, "batch_size": 256,
-          "network": {"width": 32, "depth": 2}, "eval_points": 2048, "checkpoint_every": 50}
+CONFIG = {"problem": "heat_paraboloid", "problem_options": {"dim": 4}, "steps": 100, "batch_size": 256,
+          "network": {"width": 16, "depth": 2}, "eval_points": 1024, "checkpoint_every": 50}
 
 
 def test_ddp_two_processes_matches_single_process(tmp_path):
@@ -17,7 +17,7 @@ def test_ddp_two_processes_matches_single_process(tmp_path):
     # same total batch per step: the error of the DDP run lies within the seed-to-seed spread
     spread = max(singles) / min(singles)
     assert min(singles) / (2.0 * spread) < ev_ddp["rel_l1"] < max(singles) * 2.0 * spread, (ev_ddp, singles)
-    assert ev_ddp["rel_l1"] < 0.2
+    assert ev_ddp["rel_l1"] < 0.3
     # the trained network from the run directory reproduces the recorded evaluation
     assert math.isfinite(ev_ddp["rel_l2"])
     gen = torch.Generator().manual_seed(0)

@@ -22,7 +22,7 @@ def run_demo(out_dir: str | Path, *, quiet: bool = False, seed: int = 0) -> dict
 
     out = Path(out_dir)
     config = {"problem": "heat_paraboloid", "problem_options": {"dim": 10}, "loss": "feynman_kac",
-              "steps": 500, "batch_size": 1024, "seed": seed, "eval_points": 4096}
+              "steps": 300, "batch_size": 1024, "seed": seed, "eval_points": 4096}
     result = solve(config, out, quiet=quiet)
     ev = result.evaluation
     headline = (f"heat equation d=10, parametric diffusion: relative L1 error {ev['rel_l1']:.2e} "
