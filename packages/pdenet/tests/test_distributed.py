@@ -17,7 +17,9 @@ def test_ddp_two_processes_matches_single_process(tmp_path):
     # same total batch per step: the error of the DDP run lies within the seed-to-seed spread
     spread = max(singles) / min(singles)
     assert min(singles) / (2.0 * spread) < ev_ddp["rel_l1"] < max(singles) * 2.0 * spread, (ev_ddp, singles)
-    assert ev_ddp["rel_l1"] < 0.3
+    # and it did learn: far below the error of the untrained network
+    untrained = solve({**CONFIG, "steps": 1}, quiet=True).evaluation["rel_l1"]
+    assert ev_ddp["rel_l1"] < 0.7 * untrained, (ev_ddp["rel_l1"], untrained)
     # the trained network from the run directory reproduces the recorded evaluation
     assert math.isfinite(ev_ddp["rel_l2"])
     gen = torch.Generator().manual_seed(0)

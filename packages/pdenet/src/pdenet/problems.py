@@ -498,7 +498,7 @@ def hjb_cole_hopf(x: np.ndarray | None = None, t: float = 0.0, *, dim: int = 100
         u(t, x) = -\\frac{\\sigma^2}{2\\lambda} \\ln E\\left[\\exp\\left(-\\frac{2\\lambda}{\\sigma^2}
         g(x + \\sigma W_{T-t})\\right)\\right]
 
-    (Han, Jentzen, E, PNAS 2018, Eq. (9)), with ``g(x) = ln((1 + ||x||^2) / 2)``.
+    (Han, Jentzen, E, PNAS 2018, HJB example), with ``g(x) = ln((1 + ||x||^2) / 2)``.
 
     Returns
     -------
