@@ -53,7 +53,7 @@ def amortisation(result, mc_points: int, n_eval: int = 100_000) -> tuple[float, 
     sd = half / 1.96 * math.sqrt(2000)
     e = result.evaluation["rel_l1"]
     n = max(2, int(math.ceil((math.sqrt(2 / math.pi) * float(sd.mean()) / (e * float(mean.abs().mean()))) ** 2)))
-    mc = MonteCarloSolver(problem, n, seed=7, max_batch=2**21)
+    mc = MonteCarloSolver(problem, n, seed=7, max_batch=max(1, 2**22 // problem.dim))  # about 32 MB a batch
     start = time.perf_counter()
     mc.predict(t[:mc_points].double(), x[:mc_points].double(), p[:mc_points].double())
     mc_time = (time.perf_counter() - start) * n_eval / mc_points
