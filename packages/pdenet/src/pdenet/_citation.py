@@ -1,10 +1,10 @@
 """The paper behind pdenet, as BibTeX (the same work as CITATION.cff's preferred-citation)."""
 
 BIBTEX = """\
-@article{pdenet2020,
+@inproceedings{berner2020numerically,
   title = {Numerically solving parametric families of high-dimensional Kolmogorov partial differential equations via deep learning},
   author = {Berner, Julius and Dablander, Markus and Grohs, Philipp},
-  journal = {Advances in Neural Information Processing Systems (NeurIPS)},
+  booktitle = {Advances in Neural Information Processing Systems 33 (NeurIPS 2020)},
   year = {2020},
 }
 """

@@ -7,11 +7,25 @@ from typing import Any
 
 
 def run_demo(out_dir: str | Path, *, quiet: bool = False, seed: int = 0) -> dict[str, Any]:
-    """Run the demo, write its outputs under `out_dir` and return a summary.
+    """Learn the parametric heat equation in d = 10 on a whole region and check it.
+
+    Trains a network for ``u(t, x, sigma) = ||x||^2 + d sigma^2 t`` (paraboloid initial
+    condition, diffusion ``sigma`` as an input) by Feynman-Kac regression, evaluates the
+    relative L1 error against the closed form on fresh points and writes a run directory.
 
     Returns
     -------
     dict
         ``headline``: one line with the headline figure; ``files``: paths written.
     """
-    raise NotImplementedError("the pdenet demo is not written yet")
+    from pdenet.training import solve
+
+    out = Path(out_dir)
+    config = {"problem": "heat_paraboloid", "problem_options": {"dim": 10}, "loss": "feynman_kac",
+              "steps": 300, "batch_size": 1024, "seed": seed, "eval_points": 4096}
+    result = solve(config, out, quiet=quiet)
+    ev = result.evaluation
+    headline = (f"heat equation d=10, parametric diffusion: relative L1 error {ev['rel_l1']:.2e} "
+                f"against the closed form after {config['steps']} steps ({ev['train_time_s']:.0f} s)")
+    files = sorted(str(p) for p in out.rglob("*") if p.is_file())
+    return {"headline": headline, "files": files}
