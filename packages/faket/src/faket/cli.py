@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from faket.__about__ import __version__
 
@@ -18,22 +17,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = sub.add_parser("demo", help="run the small headline example and write its outputs")
-    demo.add_argument("--out", type=Path, default=Path("faket-demo"), help="output directory")
-    demo.add_argument("--quiet", action="store_true", help="no progress output")
-    demo.add_argument("--seed", type=int, default=0, help="random seed")
-    demo.set_defaults(func=_cmd_demo)
+    # tomography core (files, projection, noise model, reconstruction, phantoms): this module;
+    # style transfer, simulation, evaluation and the demo: faket._cli_nst
+    from faket import _cli_nst
+
+    _cli_nst.register(sub)
     return parser
-
-
-def _cmd_demo(args: argparse.Namespace) -> int:
-    from faket.demo import run_demo
-
-    summary = run_demo(args.out, quiet=args.quiet, seed=args.seed)
-    print(summary["headline"])
-    for path in summary["files"]:
-        print(f"  wrote {path}")
-    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
