@@ -68,7 +68,15 @@ def test_user_function_with_lipschitz_constant_and_no_network():
     assert r.rel_gap <= 0.01
 
 
-def test_time_budget_returns_valid_wider_bracket():
+def test_time_budget_returns_valid_wider_bracket(monkeypatch):
+    # A clock that advances 0.5 s per reading: the budget runs out after a few rounds on any
+    # machine, however fast (a real 3 s budget let a fast machine converge first).
+    import types
+
+    import uniformnn.bracket as bracket_module
+
+    ticks = iter(range(10**6))
+    monkeypatch.setattr(bracket_module, "time", types.SimpleNamespace(perf_counter=lambda: 0.5 * next(ticks)))
     f = teacher_network(4, seed=0)
     g = teacher_network(4, seed=1)
     r = sup_norm_bracket(f, g, rtol=1e-6, time_budget=3, n_random=4096, steps=10)
