@@ -381,9 +381,9 @@ class MultiScaleTextureModel(StyleModel):
             if k > 0:
                 if min(x.shape[-2:]) < 4:
                     break
-                x = F.conv2d(F.pad(x, (2, 2, 2, 2), mode="reflect"), self.blur)[..., ::2, ::2]
+                x = F.conv2d(F.pad(x, (2, 2, 2, 2), mode="replicate"), self.blur)[..., ::2, ::2]
             if name in wanted:
-                xp = F.pad(x, (pad, pad, pad, pad), mode="reflect") if min(x.shape[-2:]) > pad else x
+                xp = F.pad(x, (pad, pad, pad, pad), mode="replicate")
                 out[name] = F.relu(F.conv2d(xp, self.filters[k], bias=self.biases[k]))
             if len(out) == len(wanted):
                 break
