@@ -1,0 +1,150 @@
+"""Sampling and optimisation: exact densities, Hartree-Fock pretraining, He energy below HF."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from deeperwin.mcmc import WalkerState, assign_electrons, init_walkers, make_mcmc_sweep
+from deeperwin.optimize import Engine, OptimizationConfig, SamplingConfig
+from deeperwin.wavefunction import WavefunctionConfig
+
+SMALL = WavefunctionConfig(n_determinants=2, one_electron_width=16, two_electron_width=4, n_layers=2)
+
+
+def block_error(x, n_blocks=10):
+    """Standard error of the mean from block means (independent of deeperwin.blocking)."""
+    blocks = np.array_split(np.asarray(x), n_blocks)
+    means = np.array([b.mean() for b in blocks])
+    return means.std(ddof=1) / np.sqrt(n_blocks)
+
+
+def test_assign_electrons_by_charge_and_spin():
+    # LiH: 3 electrons at Li, 1 at H, spins alternate; N2 triplet-free: 7 + 7
+    owner = assign_electrons([3.0, 1.0], 2, 2)
+    assert sorted(owner.tolist()) == [0, 0, 0, 1]
+    assert owner[:2].tolist().count(0) >= 1 and owner[2:].tolist().count(0) >= 1
+    owner = assign_electrons([7.0, 7.0], 7, 7)
+    assert np.bincount(owner).tolist() == [7, 7]
+    # cation: one electron fewer, taken from a nucleus
+    assert len(assign_electrons([3.0, 1.0], 2, 1)) == 3
+    r = init_walkers(jax.random.PRNGKey(0), [3.0, 1.0], np.array([[0, 0, 0], [0, 0, 30.0]]), 2, 2, 5, width=0.5)
+    assert r.shape == (5, 4, 3)
+    near_h = np.asarray(r[..., 2]) > 15
+    assert np.all(near_h.sum(axis=1) == 1)
+
+
+@pytest.mark.parametrize("one_electron", [False, True])
+def test_mcmc_samples_hydrogen_density(one_electron):
+    # |psi|^2 = exp(-2r) / pi: <r> = 3/2, <r^2> = 3 (closed forms)
+    def log_psi(params, r, nuclei):
+        return -jnp.sum(jnp.linalg.norm(r - nuclei[0], axis=-1))
+
+    n_walkers, n_el = 512, 2 if one_electron else 1
+    sweep = jax.jit(make_mcmc_sweep(log_psi, 5, one_electron_moves=one_electron, target_acceptance=0.5))
+    nuclei = jnp.zeros((n_walkers, 1, 3))
+    r = init_walkers(jax.random.PRNGKey(1), [1.0], np.zeros((1, 3)), n_el, 0, n_walkers)
+    state = WalkerState(r, jnp.zeros(n_walkers), jnp.asarray(0.05), jnp.asarray(0.0))
+    radii = []
+    for i in range(200):
+        state = sweep(None, state, nuclei, jax.random.PRNGKey(i))
+        if i >= 50:
+            radii.append(np.asarray(jnp.linalg.norm(state.r, axis=-1)).ravel())
+    radii = np.concatenate(radii)
+    np.testing.assert_allclose(radii.mean(), 1.5, atol=0.03)
+    np.testing.assert_allclose((radii**2).mean(), 3.0, atol=0.1)
+    assert abs(float(state.acceptance) - 0.5) < 0.1  # the step size was adapted from 0.05
+    assert float(state.step_size) > 0.2
+
+
+@pytest.fixture(scope="module")
+def helium_hf():
+    from deeperwin.baseline import hartree_fock
+    from deeperwin.systems import get_system
+
+    mol = get_system("He")
+    return mol, hartree_fock(mol)
+
+
+def test_helium_kfac_below_hartree_fock(helium_hf):
+    mol, hf = helium_hf
+    engine = Engine(mol.charges, mol.positions, mol.n_up, mol.n_down, wavefunction=SMALL,
+                    sampling=SamplingConfig(n_walkers=256, steps_per_sample=5, burn_in=20),
+                    optimization=OptimizationConfig(optimizer="kfac", learning_rate=0.05, lr_decay_steps=200,
+                                                    pretrain_steps=30), seed=0)
+    state = engine.init_state()
+    pretrain_losses = []
+    state = engine.pretrain(state, hf, callback=lambda i, loss: pretrain_losses.append(loss))
+    assert pretrain_losses[-1] < 0.5 * pretrain_losses[0]
+    state = engine.burn_in(state)
+    for _ in range(100):
+        state, stats = engine.train_step(state)
+        assert stats["accepted"]
+    result = engine.evaluate(state, 100)
+    energy = result["energies"].mean()
+    # Hartree-Fock limit -2.86168; exact -2.903724: the network must recover most of the correlation energy
+    assert energy < -2.89
+    assert energy > -2.903724 - 5 * block_error(result["energies"]) - 1e-3  # variational within noise
+    assert 0.35 < result["acceptance"] < 0.65
+
+
+def test_nan_guard_rejects_step_and_keeps_parameters():
+    engine = Engine([2.0], np.zeros((1, 3)), 1, 1, wavefunction=WavefunctionConfig(1, 8, 4, 1),
+                    sampling=SamplingConfig(n_walkers=16, steps_per_sample=1),
+                    optimization=OptimizationConfig(optimizer="adam"))
+    state = engine.init_state()
+    good, stats = engine.train_step(state)
+    assert stats["accepted"]
+    poisoned = good._replace(walkers=good.walkers._replace(r=good.walkers.r.at[3].set(jnp.nan)))
+    after, stats = engine.train_step(poisoned)
+    assert not stats["accepted"]
+    for a, b in zip(jax.tree_util.tree_leaves((after.params, after.opt_state)),
+                    jax.tree_util.tree_leaves((good.params, good.opt_state))):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert all(np.all(np.isfinite(x)) for x in jax.tree_util.tree_leaves(after.params))
+
+
+@pytest.mark.slow
+def test_helium_accuracy():
+    """He within 2 mHa of -2.903724 (exact, Pekeris) with error bar below 1 mHa."""
+    from deeperwin.baseline import hartree_fock
+    from deeperwin.systems import get_system
+
+    mol = get_system("He")
+    engine = Engine(mol.charges, mol.positions, mol.n_up, mol.n_down,
+                    wavefunction=WavefunctionConfig(n_determinants=4, one_electron_width=32, two_electron_width=8),
+                    sampling=SamplingConfig(n_walkers=1024, steps_per_sample=10, burn_in=100),
+                    optimization=OptimizationConfig(optimizer="kfac", learning_rate=0.05, lr_decay_steps=1000,
+                                                    pretrain_steps=200), seed=1)
+    state = engine.pretrain(engine.init_state(), hartree_fock(mol))
+    state = engine.burn_in(state)
+    for _ in range(2000):
+        state, _ = engine.train_step(state)
+    result = engine.evaluate(state, 2000)
+    energy, error = result["energies"].mean(), block_error(result["energies"], 20)
+    print(f"He: {energy:.6f} +- {error:.6f}")
+    assert abs(energy - (-2.903724)) < 2e-3
+    assert error < 1e-3
+
+
+@pytest.mark.slow
+def test_h2_accuracy():
+    """H2 at 1.4 bohr within 3 mHa of -1.174475 (Kolos-Wolniewicz)."""
+    from deeperwin.baseline import hartree_fock
+    from deeperwin.systems import Molecule
+
+    mol = Molecule.from_nuclei([1.0, 1.0], [[0, 0, 0], [0, 0, 1.4]])
+    engine = Engine(mol.charges, mol.positions, mol.n_up, mol.n_down,
+                    wavefunction=WavefunctionConfig(n_determinants=4, one_electron_width=32, two_electron_width=8),
+                    sampling=SamplingConfig(n_walkers=1024, steps_per_sample=10, burn_in=100),
+                    optimization=OptimizationConfig(optimizer="kfac", learning_rate=0.05, lr_decay_steps=1000,
+                                                    pretrain_steps=200), seed=1)
+    state = engine.pretrain(engine.init_state(), hartree_fock(mol))
+    state = engine.burn_in(state)
+    for _ in range(2000):
+        state, _ = engine.train_step(state)
+    result = engine.evaluate(state, 2000)
+    energy, error = result["energies"].mean(), block_error(result["energies"], 20)
+    print(f"H2: {energy:.6f} +- {error:.6f}")
+    assert abs(energy - (-1.174475)) < 3e-3
+
