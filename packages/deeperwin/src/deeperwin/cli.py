@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,12 +19,70 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    run = sub.add_parser("run", help="start a run from a YAML config (writes a new run directory)")
+    run.add_argument("config", type=Path, help="YAML configuration file (e.g. 'system: He')")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a config value with a dotted key, e.g. optimization.n_steps=500 (repeatable)")
+    run.add_argument("--out", type=Path, default=None,
+                     help="run directory (default: runs/<config name>); an existing run is never overwritten")
+    run.add_argument("--quiet", action="store_true", help="no progress output")
+    run.set_defaults(func=_cmd_run)
+
+    restart = sub.add_parser("restart", help="continue a run exactly from its last checkpoint")
+    restart.add_argument("run_dir", type=Path, help="run directory written by 'deeperwin run'")
+    restart.add_argument("--quiet", action="store_true", help="no progress output")
+    restart.set_defaults(func=_cmd_restart)
+
+    evaluate = sub.add_parser("evaluate", help="energy of a run's wavefunction with a blocking error bar")
+    evaluate.add_argument("run_dir", type=Path, help="run directory written by 'deeperwin run'")
+    evaluate.add_argument("--steps", type=int, default=None, help="evaluation steps (default: from the config)")
+    evaluate.add_argument("--quiet", action="store_true", help="no progress output")
+    evaluate.set_defaults(func=_cmd_evaluate)
+
     demo = sub.add_parser("demo", help="run the small headline example and write its outputs")
     demo.add_argument("--out", type=Path, default=Path("deeperwin-demo"), help="output directory")
     demo.add_argument("--quiet", action="store_true", help="no progress output")
     demo.add_argument("--seed", type=int, default=0, help="random seed")
     demo.set_defaults(func=_cmd_demo)
     return parser
+
+
+def _print_result(result: dict) -> None:
+    from deeperwin.run import results_table
+
+    if "stopped_at" in result:
+        print(f"stopped at step {result['stopped_at']}")
+        return
+    print(f"{result['system']}: E = {result['energy']:.5f} +- {result['error']:.5f} Ha "
+          f"(variance {result['variance']:.4f}, acceptance {result['acceptance']:.2f})")
+    print(results_table(result), end="")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from deeperwin.config import load_config
+    from deeperwin.run import run
+
+    cfg = load_config(args.config, args.overrides)
+    out = args.out if args.out is not None else Path("runs") / args.config.stem
+    _print_result(run(cfg, out, quiet=args.quiet))
+    print(f"  run directory: {out}")
+    return 0
+
+
+def _cmd_restart(args: argparse.Namespace) -> int:
+    from deeperwin.run import restart
+
+    _print_result(restart(args.run_dir, quiet=args.quiet))
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from deeperwin.run import evaluate_run
+
+    result = evaluate_run(args.run_dir, n_steps=args.steps, quiet=args.quiet)
+    _print_result(result)
+    print(json.dumps({k: result[k] for k in ("energy", "error")}))
+    return 0
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -42,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except (ValueError, TypeError, OSError) as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

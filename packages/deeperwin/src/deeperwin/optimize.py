@@ -40,6 +40,7 @@ __all__ = [
 
 # offsets that separate the random streams of the phases of a run
 _PRETRAIN, _BURN_IN, _TRAIN, _EVAL = 1, 2, 3, 4
+_FUNCTION_CACHE: dict[Any, dict[str, Any]] = {}
 
 
 @dataclass(frozen=True)
@@ -196,17 +197,44 @@ class Engine:
             raise ValueError(f"optimizer={self.optimization.optimizer!r}: expected 'adam' or 'kfac'")
         self.seed = int(seed)
         self.key = jax.random.PRNGKey(self.seed)
-        self.wf = make_wavefunction(self.charges, self.n_up, self.n_down, wavefunction)
-        s = self.sampling
-        self._sweep = make_mcmc_sweep(self.wf.log_psi, s.steps_per_sample, one_electron_moves=s.one_electron_moves,
-                                      target_acceptance=s.target_acceptance)
-        self._sweep_jit = jax.jit(self._sweep)
-        self._loss = make_energy_loss(self.wf, self.optimization.clip_width, self.optimization.laplacian)
-        self._local_energy = jax.jit(jax.vmap(make_local_energy(self.wf.log_psi, self.charges,
-                                                                self.optimization.laplacian), in_axes=(None, 0, 0)))
-        self._optimizer = None
-        self._train_step = None
-        self.sharding = None  # set by deeperwin.parallel to shard walkers over devices
+        wf_config = wavefunction if wavefunction is not None else WavefunctionConfig()
+        # compiled functions are shared by all engines of the same settings (restarts, tests, geometries)
+        cache_key = (self.charges, self.n_up, self.n_down, wf_config, self.sampling, self.optimization, str(self.dtype))
+        self._fns = _FUNCTION_CACHE.setdefault(cache_key, {})
+        if not self._fns:
+            self._fns["wf"] = make_wavefunction(self.charges, self.n_up, self.n_down, wf_config)
+            s = self.sampling
+            wf = self._fns["wf"]
+            self._fns["sweep"] = make_mcmc_sweep(wf.log_psi, s.steps_per_sample,
+                                                 one_electron_moves=s.one_electron_moves,
+                                                 target_acceptance=s.target_acceptance)
+            self._fns["sweep_jit"] = jax.jit(self._fns["sweep"])
+            self._fns["loss"] = make_energy_loss(wf, self.optimization.clip_width, self.optimization.laplacian)
+            self._fns["local_energy"] = jax.jit(jax.vmap(make_local_energy(wf.log_psi, self.charges,
+                                                                           self.optimization.laplacian),
+                                                         in_axes=(None, 0, 0)))
+        self.wf = self._fns["wf"]
+        self._sweep = self._fns["sweep"]
+        self._sweep_jit = self._fns["sweep_jit"]
+        self._loss = self._fns["loss"]
+        self._local_energy = self._fns["local_energy"]
+        self.sharding = None  # walker sharding, see use_devices
+        self._devices = None
+
+    def use_devices(self, devices: Any = None) -> None:
+        """Shard the walkers over ``devices`` (default: all devices of all hosts)."""
+        from deeperwin.parallel import walker_sharding
+
+        self._devices = jax.devices() if devices is None else list(devices)
+        self.sharding = walker_sharding(self.sampling.n_walkers, self._devices)
+
+    def place_state(self, state: TrainState) -> TrainState:
+        """Put a state on the devices (walkers sharded, the rest replicated); a no-op without sharding."""
+        if self.sharding is None:
+            return state
+        from deeperwin.parallel import shard_state
+
+        return shard_state(state, self.sampling.n_walkers, self._devices)
 
     # ------------------------------------------------------------------ helpers
     def _key(self, phase: int, step: int) -> jax.Array:
@@ -242,7 +270,17 @@ class Engine:
         """Parameters, optimiser state and walkers at step 0."""
         params = self.init_params()
         walkers = self.init_walkers()
-        return TrainState(params, self.init_opt_state(params, walkers), walkers, 0)
+        state = self.place_state(TrainState(params, None, walkers, 0))
+        return state._replace(opt_state=self.place_state_opt(self.init_opt_state(state.params, walkers)))
+
+    def place_state_opt(self, opt_state: Any) -> Any:
+        """Replicate an optimiser state over the devices (no-op without sharding)."""
+        if self.sharding is None:
+            return opt_state
+        from deeperwin.parallel import replicated_sharding
+
+        rep = replicated_sharding(self._devices)
+        return jax.tree_util.tree_map(lambda x: jax.device_put(x, rep) if hasattr(x, "shape") else x, opt_state)
 
     def init_opt_state(self, params: Any, walkers: WalkerState) -> Any:
         """A fresh optimiser state for ``params``."""
@@ -252,14 +290,22 @@ class Engine:
         batch = {"r": walkers.r, "nuclei": self._place(self._nuclei_batch(walkers.r.shape[0]))}
         return self._optimizer.init(params, self._key(_TRAIN + 10, 0), batch)
 
+    @property
+    def _optimizer(self) -> Any:
+        return self._fns.get("optimizer")
+
+    @property
+    def _train_step(self) -> Any:
+        return self._fns.get("train_step")
+
     def _build_optimizer(self) -> None:
-        if self._optimizer is not None:
+        if self._fns.get("optimizer") is not None:
             return
         o = self.optimization
         if o.optimizer == "adam":
-            self._optimizer = optax.adam(self._schedule())
+            opt = optax.adam(self._schedule())
+            self._fns["optimizer"] = opt
             grad_fn = jax.value_and_grad(self._loss, has_aux=True)
-            opt = self._optimizer
             sweep = self._sweep
 
             def train_step(params, opt_state, walkers, nuclei, key):
@@ -272,11 +318,11 @@ class Engine:
                 opt_state = jax.tree_util.tree_map(lambda n, p: jnp.where(ok, n, p), new_opt_state, opt_state)
                 return params, opt_state, walkers, aux["e_loc"], ok
 
-            self._train_step = jax.jit(train_step)
+            self._fns["train_step"] = jax.jit(train_step)
         else:
             import kfac_jax
 
-            self._optimizer = kfac_jax.Optimizer(
+            self._fns["optimizer"] = kfac_jax.Optimizer(
                 value_and_grad_func=jax.value_and_grad(self._loss, has_aux=True),
                 l2_reg=0.0,
                 value_func_has_aux=True,
@@ -318,6 +364,27 @@ class Engine:
             Called as ``callback(step, loss)``.
         """
         n = self.optimization.pretrain_steps if n_steps is None else n_steps
+        n_up = self.n_up
+        if "pretrain_step" not in self._fns:
+            self._fns["pretrain_step"] = self._make_pretrain_step()
+        step = self._fns["pretrain_step"]
+        opt = self._fns["pretrain_opt"]
+        params, walkers = state.params, state.walkers
+        opt_state = opt.init(params)
+        nuclei = self._place(self._nuclei_batch(walkers.r.shape[0]))
+        for i in range(n):
+            walkers = self._sweep_jit(params, walkers, nuclei, self._key(_PRETRAIN, i))
+            r = np.asarray(walkers.r, dtype=float)
+            phi_up, phi_down = hf.eval_orbitals(r)
+            target_up = jnp.asarray(phi_up[:, :n_up, :], self.dtype)
+            target_down = jnp.asarray(phi_down[:, n_up:, :], self.dtype)
+            params, opt_state, loss = step(params, opt_state, walkers.r, nuclei, self._place(target_up),
+                                           self._place(target_down))
+            if callback is not None:
+                callback(i, float(loss))
+        return TrainState(params, self.place_state_opt(self.init_opt_state(params, walkers)), walkers, state.step)
+
+    def _make_pretrain_step(self) -> Callable[..., Any]:
         n_up, n_el = self.n_up, self.n_up + self.n_down
         opt = optax.adam(self.optimization.pretrain_learning_rate)
         orbitals = jax.vmap(self.wf.orbitals, in_axes=(None, 0, 0))
@@ -335,20 +402,8 @@ class Engine:
             updates, opt_state = opt.update(grads, opt_state, params)
             return optax.apply_updates(params, updates), opt_state, loss
 
-        params, walkers = state.params, state.walkers
-        opt_state = opt.init(params)
-        nuclei = self._place(self._nuclei_batch(walkers.r.shape[0]))
-        for i in range(n):
-            walkers = self._sweep_jit(params, walkers, nuclei, self._key(_PRETRAIN, i))
-            r = np.asarray(walkers.r, dtype=float)
-            phi_up, phi_down = hf.eval_orbitals(r)
-            target_up = jnp.asarray(phi_up[:, :n_up, :], self.dtype)
-            target_down = jnp.asarray(phi_down[:, n_up:, :], self.dtype)
-            params, opt_state, loss = step(params, opt_state, walkers.r, nuclei, self._place(target_up),
-                                           self._place(target_down))
-            if callback is not None:
-                callback(i, float(loss))
-        return TrainState(params, self.init_opt_state(params, walkers), walkers, state.step)
+        self._fns["pretrain_opt"] = opt
+        return step
 
     def train_step(self, state: TrainState) -> tuple[TrainState, dict[str, float]]:
         """One optimisation step (a sampling sweep, then a parameter update); returns the new state and statistics.
