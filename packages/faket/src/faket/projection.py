@@ -93,7 +93,7 @@ def _out(t: torch.Tensor, was_tensor: bool) -> np.ndarray | torch.Tensor:
 
 def _coo(rows: torch.Tensor, cols: torch.Tensor, vals: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
     """COO matrix from entries already sorted by row, then column, without duplicates."""
-    return torch.sparse_coo_tensor(torch.stack([rows, cols]), vals.to(torch.float32), shape, is_coalesced=True)
+    return torch.sparse_coo_tensor(torch.stack([rows, cols]), vals.to(torch.float32), shape, is_coalesced=True, check_invariants=False)
 
 
 def _tilt_order(angles_key: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
