@@ -114,6 +114,16 @@ def test_end_to_end_run_directory(tmp_path, capsys):
             "--iterations", "1", "--device", "cpu", "--no-previews", "--out", str(tmp_path / "cli"), "--quiet"]
     assert main(argv) == 0
     assert "wrote" in capsys.readouterr().out and (tmp_path / "cli" / "styled.mrc").is_file()
+    # a phantom instead of a volume: its particle list and class mask come along
+    argv_ph = ["simulate", "--phantom", "--phantom-shape", "16", "32", "32", "--phantom-particles", "3", "--phantom-radius", "3",
+               "--style", str(tmp_path / "style.mrc"), "--tilt-range", "-60", "60", "20", "--iterations", "1", "--device", "cpu",
+               "--no-previews", "--out", str(tmp_path / "ph"), "--quiet"]
+    assert main(argv_ph) == 0
+    from faket.tilts import read_particle_list
+
+    assert len(read_particle_list(tmp_path / "ph" / "particles.txt")) == 5  # 3 particles and 2 fiducials (the default)
+    assert read_mrc(tmp_path / "ph" / "class_mask.mrc").data.shape == (16, 32, 32)
+    capsys.readouterr()
     (tmp_path / "bad.yaml").write_text("style: s.mrc\nvolume: v.mrc\nnoise: 3\n")
     assert main(["simulate", "--config", str(tmp_path / "bad.yaml"), "--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err

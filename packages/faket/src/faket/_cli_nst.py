@@ -25,7 +25,7 @@ def _transfer_options(p: argparse.ArgumentParser, *, defaults: bool) -> None:
     p.add_argument("--iterations", type=int, default=d(100), help="Adam iterations per scale (default 100)")
     p.add_argument("--lr", type=float, default=d(0.15), help="Adam learning rate (default 0.15)")
     p.add_argument("--ema-decay", type=float, default=d(0.99), help="decay of the moving average of the iterates (default 0.99)")
-    p.add_argument("--content-weight", type=float, default=d(1.0), help="weight of the content loss (default 1)")
+    p.add_argument("--content-weight", type=float, default=d(0.1), help="weight of the content loss (default 0.1)")
     p.add_argument("--style-weight", type=float, default=d(1.0), help="weight of the style loss (default 1)")
     p.add_argument("--min-scale", type=int, default=None, help="multi-scale: smallest long side, doubled up to the native size (default: native size only)")
     p.add_argument("--batch-size", type=int, default=d(4), help="tilts optimised together (default 4)")
@@ -52,6 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     src.add_argument("--phantom", action="store_true", help="make a phantom with particles instead of reading a volume")
     sim.add_argument("--phantom-shape", type=int, nargs=3, metavar=("Z", "Y", "X"), default=None, help="phantom shape (default 32 64 64)")
     sim.add_argument("--phantom-seed", type=int, default=None, help="phantom seed (default 0)")
+    sim.add_argument("--phantom-particles", type=int, default=None, help="particles in the phantom (default 8)")
+    sim.add_argument("--phantom-radius", type=int, default=None, help="particle radius in voxels (default 5)")
     sim.add_argument("--style", type=Path, default=None, help="style tilt series (MRC stack, one tilt per angle)")
     sim.add_argument("--angles", type=Path, default=None, help="tilt angles (.tlt file; default: --tilt-range)")
     sim.add_argument("--tilt-range", type=float, nargs=3, metavar=("START", "STOP", "STEP"), default=None, help="angles in degrees (default -60 60 2: 61 tilts)")
@@ -148,8 +150,13 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
             "seed": args.seed,
         },
     }
-    if args.phantom or args.phantom_shape or args.phantom_seed is not None:
-        overrides["phantom"] = {"shape": tuple(args.phantom_shape) if args.phantom_shape else None, "seed": args.phantom_seed}
+    if args.phantom or args.phantom_shape or args.phantom_seed is not None or args.phantom_particles is not None or args.phantom_radius is not None:
+        overrides["phantom"] = {
+            "shape": tuple(args.phantom_shape) if args.phantom_shape else None,
+            "seed": args.phantom_seed,
+            "n_particles": args.phantom_particles,
+            "particle_radius": args.phantom_radius,
+        }
     config = load_config(args.config, **overrides)
     summary = simulate(config, args.out, overwrite=args.overwrite, progress=_progress(args))
     m = summary["metrics"]

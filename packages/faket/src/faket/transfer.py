@@ -316,7 +316,7 @@ def style_transfer(
     iterations: int = 100,
     lr: float = 0.15,
     ema_decay: float = 0.99,
-    content_weight: float = 1.0,
+    content_weight: float = 0.1,
     style_weight: float = 1.0,
     content_layers: Sequence[str] | None = None,
     style_layers: Sequence[str] | None = None,
@@ -349,7 +349,10 @@ def style_transfer(
     ema_decay : float
         Decay of the exponential moving average of the iterates (the returned image).
     content_weight, style_weight : float
-        Weights of the content and style terms.
+        Weights of the content and style terms. The paper's scripts do not fix the content
+        weight in what the issue recovered; 0.1 was chosen on the demo phantom (weight-free
+        model, 40 iterations, Gram distance to the style 0.68 with 1.0, 0.27 with 0.1,
+        0.37 with 0.015).
     content_layers, style_layers : sequence of str, optional
         Layers (default: the model's, ``relu2_2`` and ``relu1_1 ... relu5_1`` for VGG19).
     style_weights : sequence of float, optional
