@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from deeperwin.baseline import ccsd_t, fci, hartree_fock, pyscf_mole
-from deeperwin.systems import get_system
+from deeperwin.baseline import ccsd_t, fci, hartree_fock, pyscf_mole, two_electron_fci
+from deeperwin.systems import Molecule, get_system
 
 HE_HF_LIMIT = -2.8616800  # numerical Hartree-Fock limit of He (Clementi & Roetti 1974; Bunge et al. 1993)
 H2_EXACT = -1.174475  # Kolos & Wolniewicz, R = 1.4 bohr
@@ -98,6 +98,19 @@ def test_h2_fci_between_exact_and_hf_and_ccsd_t_exact_for_two_electrons():
     assert e_fci - H2_EXACT < 3e-3  # cc-pVTZ basis error (about 2 mHa)
     # CCSD is exact for two electrons: CCSD(T) equals FCI in the same basis
     assert ccsd_t(h2, "cc-pVTZ") == pytest.approx(e_fci, abs=1e-7)
+
+
+def test_two_electron_fci_matches_pyscf_fci_solver():
+    from pyscf import fci as pyscf_fci
+    from pyscf import scf
+
+    heh = Molecule.from_nuclei(["He", "H"], [[0, 0, 0], [1.46, 0, 0]], charge=1)  # HeH+
+    mf = scf.RHF(pyscf_mole(heh, "cc-pVDZ"))
+    mf.verbose = 0
+    mf.kernel()
+    assert two_electron_fci(heh, "cc-pVDZ") == pytest.approx(pyscf_fci.FCI(mf).kernel()[0], abs=1e-9)
+    with pytest.raises(ValueError, match="two electrons"):
+        two_electron_fci(get_system("Li"), "sto-3g")
 
 
 def test_casscf_equals_fci_when_the_active_space_is_the_whole_basis():

@@ -26,6 +26,7 @@ __all__ = [
     "fci",
     "hartree_fock",
     "pyscf_mole",
+    "two_electron_fci",
 ]
 
 #: Largest number of determinants :func:`fci` accepts.
@@ -382,6 +383,10 @@ def ccsd_t(mol: Molecule, basis: str = "cc-pVDZ", *, frozen_core: bool = False) 
 def fci(mol: Molecule, basis: str = "cc-pVDZ") -> float:
     """Full configuration interaction energy in a basis with pyscf (small systems only).
 
+    Two-electron singlets (H2, He, HeH+, Li+ ...) use :func:`two_electron_fci`, which
+    needs no four-index transformation and handles basis sets such as aug-cc-pV5Z; every
+    other system uses pyscf's FCI solver.
+
     Parameters
     ----------
     mol : Molecule
@@ -402,6 +407,8 @@ def fci(mol: Molecule, basis: str = "cc-pVDZ") -> float:
     """
     from pyscf import fci as pyscf_fci
 
+    if mol.n_electrons == 2 and mol.spin == 0:
+        return two_electron_fci(mol, basis)
     pm = pyscf_mole(mol, basis)
     n_mo = pm.nao
     n_det = math.comb(n_mo, mol.n_up) * math.comb(n_mo, mol.n_down)
@@ -416,3 +423,49 @@ def fci(mol: Molecule, basis: str = "cc-pVDZ") -> float:
     solver.conv_tol = 1e-10
     e, _ = solver.kernel()
     return float(e)
+
+
+def two_electron_fci(mol: Molecule, basis: str = "cc-pVDZ", *, tol: float = 1e-10) -> float:
+    """Exact (full CI) singlet ground-state energy of a two-electron system in a basis.
+
+    The spatial wavefunction is expanded as Psi(r1, r2) = sum_pq C_pq phi_p(r1) phi_q(r2)
+    over the RHF orbitals with C symmetric (singlet). H acts on C as
+    h C + C h + V(C) with V(C)_pq = sum_rs (pr|qs) C_rs, an exchange-type contraction that
+    is one pyscf ``get_k`` in the atomic basis, so no four-index transformation and no
+    determinant list are needed. The lowest eigenvalue is found by Davidson iteration.
+
+    Parameters
+    ----------
+    mol : Molecule
+        A system with two electrons and spin 0.
+    basis : str
+        pyscf basis name.
+    tol : float
+        Davidson convergence threshold on the energy (hartree).
+
+    Returns
+    -------
+    float
+        Total energy (electronic + nuclear repulsion) in hartree.
+    """
+    from pyscf import lib
+
+    if mol.n_electrons != 2 or mol.spin != 0:
+        raise ValueError(f"mol: two_electron_fci needs two electrons with spin 0, got {mol.n_electrons} electrons and spin {mol.spin}")
+    pm, mf, _ = _scf(mol, basis, True, 1e-10, 200)
+    c = np.asarray(mf.mo_coeff)
+    n = c.shape[1]
+    h = c.T @ mf.get_hcore() @ c
+
+    def hop(x: np.ndarray) -> np.ndarray:
+        m = x.reshape(n, n)
+        m = 0.5 * (m + m.T)
+        vk = mf.get_k(pm, c @ m @ c.T, hermi=1)
+        return (h @ m + m @ h + c.T @ vk @ c).ravel()
+
+    eps = np.asarray(mf.mo_energy)
+    diag = (eps[:, None] + eps[None, :]).ravel()
+    x0 = np.zeros(n * n)
+    x0[0] = 1.0  # the RHF determinant: both electrons in orbital 0
+    e, _ = lib.davidson(hop, x0, diag, tol=float(tol), max_cycle=200, max_space=20, verbose=0)
+    return float(e) + float(pm.energy_nuc())
