@@ -128,3 +128,22 @@ def test_end_to_end_run_directory(tmp_path, capsys):
     assert main(["simulate", "--config", str(tmp_path / "bad.yaml"), "--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "noise: Extra inputs are not permitted" in err
+
+
+def test_noise_model_gives_the_noisy_projections(tmp_path):
+    from faket.noise import NoiseModel
+    from faket.projection import project
+
+    angles = tilt_angles(-60, 60, 20)
+    clean = np.asarray(project(_balls(3), angles), dtype=np.float32)
+    measured = measured_like(clean, angles, seed=4)
+    NoiseModel.fit([clean], [measured], degree=2).save(tmp_path / "noise.json")
+    write_mrc(tmp_path / "volume.mrc", _balls(0))
+    write_mrc(tmp_path / "style.mrc", measured)
+    cfg = {"volume": str(tmp_path / "volume.mrc"), "style": str(tmp_path / "style.mrc"), "tilt_range": (-60, 60, 20),
+           "noise_model": str(tmp_path / "noise.json"), "transfer": {"iterations": 0, "device": "cpu"},
+           "save_intermediate": True, "previews": False, "seed": 5}
+    simulate(cfg, tmp_path / "run")
+    clean0 = np.asarray(project(_balls(0), angles), dtype=np.float32)
+    expected = NoiseModel.load(tmp_path / "noise.json").apply(clean0, modality="noisy", seed=5)
+    np.testing.assert_allclose(read_mrc(tmp_path / "run" / "noisy.mrc").data, expected, rtol=1e-6, atol=1e-6)
