@@ -65,10 +65,10 @@ def _read3d(path: Path, args: argparse.Namespace, what: str):
 
     from faket.mrc import read_mrc
 
-    m = read_mrc(path, permissive=args.permissive)
+    m = read_mrc(path, mmap=True, permissive=args.permissive)  # one copy, straight to float32
     if m.data.ndim != 3:
         raise ValueError(f"{path}: expected a 3-D {what}, got shape {m.data.shape}")
-    return m, np.asarray(m.data, dtype=np.float32)
+    return m, np.array(m.data, dtype=np.float32)
 
 
 def build_parser() -> argparse.ArgumentParser:

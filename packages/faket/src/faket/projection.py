@@ -1,8 +1,6 @@
 """Parallel-beam projection of volumes at tilt angles, and its exact adjoint, in torch.
 
-Geometry
---------
-Volumes are indexed ``(z, y, x)``; the beam runs along ``z`` at tilt 0. With ``axis="y"`` (the
+Geometry: volumes are indexed ``(z, y, x)``; the beam runs along ``z`` at tilt 0. With ``axis="y"`` (the
 IMOD convention: the tilt axis lies along the image ``y`` axis) the specimen is tilted in the
 ``x``-``z`` plane and the tilt series is indexed ``(tilt, y, u)``, ``u`` the detector coordinate
 perpendicular to the axis. Centres are at index ``n // 2`` (as in :func:`skimage.transform.radon`
@@ -97,7 +95,7 @@ def _coo(rows: torch.Tensor, cols: torch.Tensor, vals: torch.Tensor, shape: tupl
 
 
 def _tilt_order(angles_key: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Tilts stepped along z (|theta| <= 45 degrees) first, then the others; and the inverse."""
+    """Tilts stepped along z (``|theta| <= 45`` degrees) first, then the others; and the inverse."""
     theta = np.deg2rad(np.asarray(angles_key))
     along_z = np.abs(np.cos(theta)) >= np.abs(np.sin(theta))
     order = np.concatenate([np.flatnonzero(along_z), np.flatnonzero(~along_z)])
@@ -122,7 +120,7 @@ def _linear_taps(coord: torch.Tensor, n: int) -> tuple[torch.Tensor, torch.Tenso
     return k0.long(), (pc - k0).to(torch.float32)
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=2)
 def _joseph(nz: int, nx: int, nu: int, angles_key: tuple[float, ...], z_shift: float, device: str) -> torch.Tensor:
     """Sparse matrix ``(n_tilts * nu, (nz + 3) * (nx + 3))`` of Joseph's projector for one
     zero-padded plane. Rows are ordered (tilt in :func:`_tilt_order`, u), columns (z, x)."""
@@ -166,7 +164,7 @@ def _joseph(nz: int, nx: int, nu: int, angles_key: tuple[float, ...], z_shift: f
     return _coo(torch.cat(rows), torch.cat(cols), torch.cat(vals), (len(angles_key) * nu, _padded(nz) * wx))
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=2)
 def _joseph_adjoint(nz: int, nx: int, nu: int, angles_key: tuple[float, ...], z_shift: float, device: str) -> torch.Tensor:
     """The transpose of :func:`_joseph`, sorted (rows: padded (z, x), columns: (tilt, u))."""
     a = _joseph(nz, nx, nu, angles_key, z_shift, device)
@@ -180,7 +178,7 @@ def _joseph_adjoint(nz: int, nx: int, nu: int, angles_key: tuple[float, ...], z_
     return _coo(rows, cols, torch.from_numpy(mt.data), mt.shape).to(torch.device(device))
 
 
-@functools.lru_cache(maxsize=4)
+@functools.lru_cache(maxsize=2)
 def _pixel_backprojector(nz: int, nx: int, nu: int, angles_key: tuple[float, ...], z_shift: float, device: str) -> torch.Tensor:
     """Sparse matrix ``(nz * nx, n_tilts * (nu + 3))``: the value at each pixel by linear
     interpolation of each zero-padded projection at ``u = x cos - z sin`` (the back-projection

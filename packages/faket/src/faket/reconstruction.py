@@ -19,12 +19,14 @@ from faket.projection import (
     _PAD,
     _angles_key,
     _as_tensor,
+    _joseph,
+    _joseph_adjoint,
     _out,
+    _padded,
     _pixel_backprojector,
-    backproject,
+    _tilt_order,
     check_tilt_series,
     default_device,
-    project,
 )
 from faket.tilts import check_angles
 
@@ -212,12 +214,23 @@ def sirt(
     nt, ny, nu = b.shape
     shape = (_check_geometry(thickness, nu), ny, _check_geometry(width, nu, "width"))
 
-    def fwd(v: torch.Tensor) -> torch.Tensor:
-        return project(v, a, detector_width=nu, device=dev, z_shift=z_offset)  # type: ignore[return-value]
+    nz, nx = shape[0], shape[2]
+    key = _angles_key(a)
+    mat = _joseph(nz, nx, nu, key, float(z_offset), str(dev))
+    mat_t = _joseph_adjoint(nz, nx, nu, key, float(z_offset), str(dev))
+    order, _ = _tilt_order(key)
+    pz, px = _padded(nz), _padded(nx)
+    b = b[torch.from_numpy(order).to(dev)].permute(0, 2, 1).reshape(nt * nu, ny)  # operator row order
 
-    def adj(s: torch.Tensor) -> torch.Tensor:
-        return backproject(s, a, shape, device=dev, z_shift=z_offset)  # type: ignore[return-value]
+    def fwd(v: torch.Tensor) -> torch.Tensor:  # v: (z, x, y) unpadded -> (tilt * u, y)
+        vp = torch.nn.functional.pad(v, (0, 0, *_PAD, *_PAD))
+        return torch.sparse.mm(mat, vp.reshape(pz * px, ny))
 
+    def adj(r: torch.Tensor) -> torch.Tensor:
+        vp = torch.sparse.mm(mat_t, r).reshape(pz, px, ny)
+        return vp[_PAD[0] : _PAD[0] + nz, _PAD[0] : _PAD[0] + nx]
+
+    shape = (nz, nx, ny)
     row = fwd(torch.ones(shape, device=dev))
     col = adj(torch.ones_like(b))
     r_inv = torch.where(row > 1e-6, 1.0 / row.clamp_min(1e-6), torch.zeros_like(row))
@@ -229,4 +242,4 @@ def sirt(
             x.clamp_(min=0.0)
         if callback is not None:
             callback(it + 1)
-    return _out(x, was_tensor)
+    return _out(x.permute(0, 2, 1).contiguous(), was_tensor)
