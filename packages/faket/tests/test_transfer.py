@@ -169,3 +169,14 @@ def test_bad_input():
         style_transfer(content, style, device="tpu", iterations=1)
     with pytest.raises(ValueError, match="lr"):
         style_transfer(content, style, lr=-1, iterations=1)
+
+
+def test_several_devices_path_on_cpu():
+    """Batches spread over two 'devices' (both the CPU here; GPUs on a machine that has them)."""
+    content, style = _stacks(n=5)
+    kw = dict(iterations=2, batch_size=2, seed=0)
+    two = style_transfer(content, style, device="cpu,cpu", **kw)
+    one = style_transfer(content, style, device="cpu", **kw)
+    assert two.config["devices"] == ["cpu", "cpu"]
+    np.testing.assert_array_equal(two.styled, one.styled)
+    assert [r["tilts"] for r in two.trace if r["iteration"] == 2] == [[0, 2], [2, 4], [4, 5]]

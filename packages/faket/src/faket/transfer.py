@@ -476,8 +476,12 @@ def style_transfer(
         if len(devices) == 1:
             results = [work(k) for k in range(len(batches))]
         else:
+            # one thread per device, each working through its own batches in turn
+            def device_work(d: int) -> list[tuple[int, torch.Tensor, list[dict[str, Any]]]]:
+                return [work(k) for k in range(d, len(batches), len(devices))]
+
             with ThreadPoolExecutor(max_workers=len(devices)) as pool:
-                results = list(pool.map(work, range(len(batches))))
+                results = [r for rs in pool.map(device_work, range(len(devices))) for r in rs]
     finally:
         if bar is not None:
             bar.close()
