@@ -33,36 +33,51 @@ def bond_length_grid() -> np.ndarray:
     return np.unique(np.round(np.concatenate([coarse, fine]), 4))
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--basis", default="aug-cc-pV5Z", help="pyscf basis name")
-    parser.add_argument("--out", type=Path, default=Path("src/deeperwin/data/h2_fci_av5z.json"))
-    parser.add_argument("--threads", type=int, default=1, help="pyscf OpenMP threads")
-    args = parser.parse_args(argv)
-
-    import pyscf
+def _point(args: tuple[float, str, int]) -> tuple[float, float, float, float]:
+    """HF and FCI energy at one bond length (run in a worker process)."""
+    r, basis, threads = args
     from pyscf import lib
 
     from deeperwin.baseline import fci, hartree_fock
     from deeperwin.systems import Molecule
 
+    t = time.perf_counter()
+    with lib.with_omp_threads(threads):
+        mol = Molecule.from_nuclei(["H", "H"], [[0, 0, 0], [float(r), 0, 0]], name="H2")
+        e_hf = hartree_fock(mol, basis).energy
+        e_fci = fci(mol, basis)
+    return float(r), e_hf, e_fci, time.perf_counter() - t
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--basis", default="aug-cc-pV5Z", help="pyscf basis name")
+    parser.add_argument("--out", type=Path, default=Path("src/deeperwin/data/h2_fci_av5z.json"))
+    parser.add_argument("--threads", type=int, default=1, help="pyscf OpenMP threads per worker")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (bond lengths in parallel)")
+    args = parser.parse_args(argv)
+
+    import multiprocessing
+
+    import pyscf
+
     grid = bond_length_grid()
-    e_fci, e_hf = [], []
     start = time.perf_counter()
-    with lib.with_omp_threads(args.threads):
-        for r in grid:
-            t = time.perf_counter()
-            mol = Molecule.from_nuclei(["H", "H"], [[0, 0, 0], [float(r), 0, 0]], name="H2")
-            e_hf.append(hartree_fock(mol, args.basis).energy)
-            e_fci.append(fci(mol, args.basis))
-            print(f"R = {r:.4f} bohr  HF {e_hf[-1]:.8f}  FCI {e_fci[-1]:.8f}  ({time.perf_counter() - t:.1f} s)", flush=True)
+    results = {}
+    jobs = [(float(r), args.basis, args.threads) for r in grid]
+    with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
+        for r, hf, e, dt in pool.imap_unordered(_point, jobs):
+            results[r] = (hf, e)
+            print(f"R = {r:.4f} bohr  HF {hf:.8f}  FCI {e:.8f}  ({dt:.1f} s)", flush=True)
+    e_hf = [results[float(r)][0] for r in grid]
+    e_fci = [results[float(r)][1] for r in grid]
     data = {
         "description": f"H2 ground state (singlet), clamped nuclei, non-relativistic: pyscf FCI and RHF in {args.basis}",
         "system": "H2",
         "method": "FCI",
         "basis": args.basis,
         "units": {"bond_length": "bohr", "energy": "hartree"},
-        "command": f"python benchmarks/make_h2_reference.py --basis {args.basis} --out {args.out.as_posix()}",
+        "command": f"python benchmarks/make_h2_reference.py --basis {args.basis} --out {args.out.as_posix()} --workers {args.workers}",
         "pyscf_version": pyscf.__version__,
         "numpy_version": np.__version__,
         "python_version": platform.python_version(),
