@@ -281,7 +281,7 @@ class Molecule:
 
     @property
     def nuclear_repulsion(self) -> float:
-        """Nuclear repulsion energy sum_{I<J} Z_I Z_J / |R_I - R_J| in hartree."""
+        """Nuclear repulsion energy ``sum_{I<J} Z_I Z_J / norm(R_I - R_J)`` in hartree."""
         z = np.asarray(self.charges)
         d = np.linalg.norm(self.positions[:, None, :] - self.positions[None, :, :], axis=-1)
         iu = np.triu_indices(self.n_nuclei, 1)
