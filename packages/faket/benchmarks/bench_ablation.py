@@ -18,7 +18,7 @@ mean): a stand-in generator, not measurements.
 
 Usage::
 
-    python benchmarks/bench_ablation.py                       # about 30-60 min on 2 loaded cores
+    python benchmarks/bench_ablation.py                       # about 30 min on 2 loaded cores
     python benchmarks/bench_ablation.py --quick               # a smoke run (minutes)
     python benchmarks/bench_ablation.py --weights vgg19-dcbb9e9d.pth   # adds FAKET-VGG19
 """
@@ -74,10 +74,10 @@ def _tm_f1(recon, phantom, tolerance):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shape", type=int, nargs=3, default=[32, 64, 64])
-    ap.add_argument("--tilt-step", type=float, default=6.0)
+    ap.add_argument("--tilt-step", type=float, default=10.0)
     ap.add_argument("--train", type=int, default=2, help="training phantoms")
-    ap.add_argument("--iterations", type=int, default=20, help="style-transfer iterations")
-    ap.add_argument("--unet-steps", type=int, default=150)
+    ap.add_argument("--iterations", type=int, default=15, help="style-transfer iterations")
+    ap.add_argument("--unet-steps", type=int, default=100)
     ap.add_argument("--snr", type=float, default=0.5)
     ap.add_argument("--weights", type=Path, default=None, help="VGG19 weights (default: torch hub cache when present)")
     ap.add_argument("--threads", type=int, default=2)
@@ -133,7 +133,7 @@ def main() -> None:
         stats = compare_tilt_series(series[0], style, seed=seed + 7919)  # other filters than the transfer optimised
         recons = [rec(s) for s in series]
         trained = train_unet(recons, [_particle_mask(ph) for ph in train], n_classes=2, steps=args.unet_steps,
-                             patch=min(24, min(shape) // 4 * 4), batch_size=4, base=6, seed=seed, device="cpu")
+                             patch=16, batch_size=4, base=4, seed=seed, device="cpu")
         pred = predict_segmentation(trained, measured_test_rec, device="cpu")
         dice = segmentation_scores(pred, _particle_mask(test), n_classes=2)["mean_dice"]
         found = particles_from_labels(pred, ["particle"], min_size=8)
