@@ -3,6 +3,8 @@
 import csv
 import json
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 import yaml
@@ -10,14 +12,14 @@ import yaml
 from deeperwin.checkpoint import load_checkpoint, save_checkpoint
 from deeperwin.cli import main
 from deeperwin.config import load_config, parse_config
-from deeperwin.run import evaluate_run, restart, run
+from deeperwin.run import build_engine, evaluate_run, molecule_from_config, restart, run
 
 TINY = {
     "system": "He",
     "wavefunction": {"n_determinants": 1, "one_electron_width": 8, "two_electron_width": 4, "n_layers": 1},
     "sampling": {"n_walkers": 16, "steps_per_sample": 2, "burn_in": 2},
-    "optimization": {"n_steps": 6, "optimizer": "adam", "learning_rate": 0.01, "pretrain_steps": 2},
-    "evaluation": {"n_steps": 8},
+    "optimization": {"n_steps": 6, "optimizer": "kfac", "learning_rate": 0.01, "pretrain_steps": 2},
+    "evaluation": {"n_steps": 16},
     "checkpoint_every": 3,
     "seed": 3,
 }
@@ -86,8 +88,24 @@ def test_restart_continues_bit_identically(tmp_path):
     evaluation = json.loads((tmp_path / "full" / "evaluation.json").read_text())
     assert evaluation["hf_energy"] < -2.8 and np.isfinite(evaluation["energy"]) and evaluation["error"] > 0
     assert (tmp_path / "full" / "energy.png").is_file()
-    again = evaluate_run(tmp_path / "full", n_steps=4, quiet=True)
-    assert again["n_steps"] == 4
+    again = evaluate_run(tmp_path / "full", n_steps=20, quiet=True)
+    assert again["n_steps"] == 20
+    with pytest.raises(ValueError, match="at least 16"):
+        evaluate_run(tmp_path / "full", n_steps=4, quiet=True)
+
+
+def test_nan_guard_rejects_step_and_keeps_parameters():
+    cfg = parse_config(TINY)
+    engine = build_engine(cfg, molecule_from_config(cfg))  # shares compiled functions with the runs above
+    good, stats = engine.train_step(engine.init_state())
+    assert stats["accepted"]
+    poisoned = good._replace(walkers=good.walkers._replace(r=good.walkers.r.at[3].set(jnp.nan)))
+    after, stats = engine.train_step(poisoned)
+    assert not stats["accepted"]
+    for a, b in zip(jax.tree_util.tree_leaves((after.params, after.opt_state)),
+                    jax.tree_util.tree_leaves((good.params, good.opt_state))):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    assert all(np.all(np.isfinite(x)) for x in jax.tree_util.tree_leaves(after.params))
 
 
 def test_cli_bad_input_exits_2(tmp_path, capsys):

@@ -85,7 +85,7 @@ class OptimizationSettings(_Strict):
 class EvaluationSettings(_Strict):
     """Evaluation after optimisation: ``n_steps`` sampling steps with fixed parameters."""
 
-    n_steps: int = Field(1000, ge=1)
+    n_steps: int = Field(1000, ge=16)
     ccsd_t: bool = False
     ccsd_t_basis: str = "cc-pVDZ"
 

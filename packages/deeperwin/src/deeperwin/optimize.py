@@ -424,7 +424,11 @@ class Engine:
             walkers = self._sweep_jit(state.params, state.walkers, nuclei, k_mcmc)
             batch = {"r": walkers.r, "nuclei": nuclei}
             try:
-                new_params, new_opt_state, stats = self._optimizer.step(state.params, state.opt_state, k_opt,
+                # kfac-jax donates the buffers of params and state: hand it copies, so that the
+                # previous parameters survive for the NaN guard (and for the caller)
+                params_in, opt_in = jax.tree_util.tree_map(
+                    lambda x: jnp.copy(x) if isinstance(x, jax.Array) else x, (state.params, state.opt_state))
+                new_params, new_opt_state, stats = self._optimizer.step(params_in, opt_in, k_opt,
                                                                         batch=batch, global_step_int=state.step)
                 e_loc = stats["aux"]["e_loc"]
                 ok = bool(jnp.isfinite(stats["loss"])) and bool(_all_finite(new_params)) and bool(

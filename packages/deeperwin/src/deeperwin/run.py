@@ -53,6 +53,11 @@ def build_engine(config: RunConfig, mol: Any):
     from deeperwin.optimize import Engine, OptimizationConfig, SamplingConfig
     from deeperwin.wavefunction import WavefunctionConfig
 
+    if config.parallel.distributed:
+        from deeperwin.parallel import initialize_distributed
+
+        p = config.parallel
+        initialize_distributed(p.coordinator_address, p.num_processes, p.process_id)
     if config.dtype == "float64":
         jax.config.update("jax_enable_x64", True)
     o = config.optimization.model_dump()
@@ -230,8 +235,8 @@ def evaluate_run(run_dir: str | Path, *, n_steps: int | None = None, quiet: bool
     run_dir = Path(run_dir)
     cfg, mol, engine, state = _loaded if _loaded is not None else _load(run_dir)
     n = cfg.evaluation.n_steps if n_steps is None else int(n_steps)
-    if n < 1:
-        raise ValueError(f"n_steps={n}: expected a positive number of evaluation steps")
+    if n < 16:
+        raise ValueError(f"n_steps={n}: the blocking error bar needs at least 16 evaluation steps")
     with _progress(n, 0, quiet, "evaluation") as bar:
         res = engine.evaluate(state, n, callback=lambda i, e: bar.update(1))
     energy, error = _blocking(res["energies"])
