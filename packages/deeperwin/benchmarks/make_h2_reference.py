@@ -6,8 +6,9 @@ FCI is :func:`deeperwin.baseline.fci`, which for two electrons uses the direct
 two-electron solver (agrees with pyscf's FCI solver to 1e-11 hartree where both run;
 pyscf's own solver needs too much memory in aug-cc-pV5Z). FCI is exact within the basis; aug-cc-pV5Z leaves a basis-set error of
 a few hundredths of a millihartree at 1.4 bohr (checked against Kolos & Wolniewicz in
-tests/test_pes.py). The grid is 1.0 to 3.0 bohr in steps of 0.1 plus 0.01 steps from
-1.30 to 1.50 bohr around the minimum (for fitting). The JSON records the command, the
+tests/test_pes.py). The grid is 1.0 to 3.0 bohr in steps of 0.2 plus 0.025 steps from
+1.30 to 1.50 bohr around the minimum (for fitting). Finished points are appended to
+``<out>.partial.jsonl`` and reused when the same command is run again (resume). The JSON records the command, the
 pyscf version and the time taken; it is written to a temporary name and renamed.
 """
 
@@ -28,8 +29,8 @@ import numpy as np
 
 def bond_length_grid() -> np.ndarray:
     """The bond lengths (bohr) of the shipped curve."""
-    coarse = np.arange(1.0, 3.0 + 1e-9, 0.1)
-    fine = np.arange(1.30, 1.50 + 1e-9, 0.01)
+    coarse = np.arange(1.0, 3.0 + 1e-9, 0.2)
+    fine = np.arange(1.30, 1.50 + 1e-9, 0.025)
     return np.unique(np.round(np.concatenate([coarse, fine]), 4))
 
 
@@ -64,10 +65,19 @@ def main(argv: list[str] | None = None) -> int:
     grid = bond_length_grid()
     start = time.perf_counter()
     results = {}
-    jobs = [(float(r), args.basis, args.threads) for r in grid]
-    with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
+    partial = args.out.with_name(args.out.name + ".partial.jsonl")
+    if partial.exists():
+        for line in partial.read_text(encoding="utf-8").splitlines():
+            rec = json.loads(line)
+            if rec["basis"] == args.basis and rec["pyscf_version"] == pyscf.__version__:
+                results[rec["r"]] = (rec["hf"], rec["fci"])
+    jobs = [(float(r), args.basis, args.threads) for r in grid if float(r) not in results]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with multiprocessing.get_context("spawn").Pool(args.workers) as pool, partial.open("a", encoding="utf-8") as log:
         for r, hf, e, dt in pool.imap_unordered(_point, jobs):
             results[r] = (hf, e)
+            log.write(json.dumps({"r": r, "hf": hf, "fci": e, "basis": args.basis, "pyscf_version": pyscf.__version__}) + "\n")
+            log.flush()
             print(f"R = {r:.4f} bohr  HF {hf:.8f}  FCI {e:.8f}  ({dt:.1f} s)", flush=True)
     e_hf = [results[float(r)][0] for r in grid]
     e_fci = [results[float(r)][1] for r in grid]
@@ -87,13 +97,13 @@ def main(argv: list[str] | None = None) -> int:
         "energies": [float(e) for e in e_fci],
         "hf_energies": [float(e) for e in e_hf],
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=args.out.name, suffix=".tmp", dir=args.out.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh, indent=1)
             fh.write("\n")
         os.replace(tmp, args.out)
+        partial.unlink()
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -429,7 +429,7 @@ _CHAKRAVORTY = (
 )
 _PFAU_CBS = (
     "CCSD(T) complete-basis-set estimate, as tabulated by Pfau, Spencer, Matthews & Foulkes, "
-    "Phys. Rev. Research 2, 033429 (2020), Table II (an estimate, not exact)"
+    "Phys. Rev. Research 2, 033429 (2020) (an estimate, not exact)"
 )
 
 # name: (symbols, positions, units, charge, spin, reference energy, source, reference is VMC)
@@ -452,19 +452,19 @@ _TABLE: dict[str, tuple[tuple[str, ...], list[list[float]], str, int, int, float
     "LiH": (
         ("Li", "H"), [[0, 0, 0], [3.015, 0, 0]], "bohr", 0, 0, -8.07055,
         "exact non-relativistic energy at R = 3.015 bohr, as tabulated by Pfau et al., "
-        "Phys. Rev. Research 2, 033429 (2020), Table II",
+        "Phys. Rev. Research 2, 033429 (2020)",
         False,
     ),
     "Li2": (
         ("Li", "Li"), [[0, 0, 0], [5.051, 0, 0]], "bohr", 0, 0, -14.9954,
         "estimated exact non-relativistic energy at R = 5.051 bohr, as tabulated by Pfau et al., "
-        "Phys. Rev. Research 2, 033429 (2020), Table II",
+        "Phys. Rev. Research 2, 033429 (2020)",
         False,
     ),
     "N2": (
         ("N", "N"), [[0, 0, 0], [2.068, 0, 0]], "bohr", 0, 0, -109.5423,
         "estimated exact non-relativistic energy at R = 2.068 bohr, as tabulated by Pfau et al., "
-        "Phys. Rev. Research 2, 033429 (2020), Table II",
+        "Phys. Rev. Research 2, 033429 (2020)",
         False,
     ),
     "CO": (
