@@ -98,7 +98,7 @@ def _strip_label(symbol: str) -> str:
     return "".join(c for c in symbol if c.isalpha())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class HartreeFockResult:
     """Result of :func:`hartree_fock`: energy and orbitals for pretraining.
 

@@ -41,7 +41,7 @@ _METHODS = ("jonsson", "lee")
 MIN_BLOCKS = 8
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class BlockingResult:
     """Mean of a correlated series and its error from blocking.
 

@@ -73,7 +73,7 @@ def diatomic_reduced_mass(a: str | float, b: str | float) -> float:
     return masses[0] * masses[1] / (masses[0] + masses[1]) * AMU_IN_ELECTRON_MASSES
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DiatomicFit:
     """Result of :func:`fit_diatomic` (bohr, hartree, cm^-1; errors are standard errors).
 
@@ -381,7 +381,7 @@ def format_table(rows: list[dict[str, Any]], *, digits: int = 6) -> str:
 
 
 # ---------------------------------------------------------------------- shipped reference
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class H2Reference:
     """The shipped H2 curve (see ``benchmarks/make_h2_reference.py``)."""
 
