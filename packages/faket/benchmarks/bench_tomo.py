@@ -7,7 +7,8 @@ resident set size above the size after loading the inputs) is its own. With --sk
 k < size, scikit-image runs on k evenly spaced slices and its time is extrapolated linearly
 to all slices (the table says so). Reconstruction error: relative L2 error against the phantom
 inside the reconstruction circle, on the slices scikit-image ran on, both pipelines starting
-from the same phantom. radontea is not benchmarked (not a dependency, not installed here).
+from the same phantom. radontea (optional, not a dependency) runs when installed, on
+--radontea-slices slices, for time and memory.
 
     python benchmarks/bench_tomo.py --size 256 --tilts 61 --skimage-slices 32
 """
@@ -74,6 +75,21 @@ def _worker(task: str, path: str, angles: list[float], slices: list[int], device
         recs = [iradon(s, angles, circle=True, filter_name="ramp") for s in sinos]
         res["time"] = time.perf_counter() - t0
         np.save(path.replace(".npy", "_sk_rec_slices.npy"), np.stack(recs, axis=1))
+    elif task == "radontea_radon":
+        import radontea
+
+        for j in slices:
+            radontea.radon_parallel(vol[:, j, :], -np.deg2rad(angles))
+        res["time"] = time.perf_counter() - t0
+    elif task == "radontea_backproject":
+        import radontea
+
+        sinos = np.load(path.replace(".npy", "_sk_sinos.npy"))
+        base = _rss_kib("VmRSS")
+        t0 = time.perf_counter()
+        for s in sinos:
+            radontea.backproject(s.T, -np.deg2rad(angles), filtering="ramp")
+        res["time"] = time.perf_counter() - t0
     res["peak_mib"] = max(_rss_kib("VmHWM") - base, 0) / 1024
     q.put(res)
 
@@ -93,6 +109,7 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=256, help="volume edge (default 256)")
     ap.add_argument("--tilts", type=int, default=61, help="tilts from -60 to 60 degrees (default 61)")
     ap.add_argument("--skimage-slices", type=int, default=32, help="slices scikit-image runs on (default 32; = size for all)")
+    ap.add_argument("--radontea-slices", type=int, default=8, help="slices radontea runs on, if installed (default 8; 0 to skip)")
     ap.add_argument("--device", default="cpu", help="torch device for faket (default cpu)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", type=Path, default=None, help="also write the results as JSON")
@@ -118,6 +135,17 @@ def main() -> None:
             "skimage_radon": _run("skimage_radon", path, angles, slices, args.device),
             "skimage_iradon": _run("skimage_iradon", path, angles, slices, args.device),
         }
+        rt_slices = slices[:: max(1, len(slices) // max(args.radontea_slices, 1))][: args.radontea_slices]
+        try:
+            import radontea  # noqa: F401
+
+            have_radontea = args.radontea_slices > 0
+        except ImportError:
+            have_radontea = False
+        if have_radontea:
+            np.save(path.replace(".npy", "_sk_sinos.npy"), np.load(path.replace(".npy", "_sk_sinos.npy"))[: len(rt_slices)])
+            r["radontea_radon"] = _run("radontea_radon", path, angles, rt_slices, args.device)
+            r["radontea_backproject"] = _run("radontea_backproject", path, angles, rt_slices, args.device)
         rec = np.load(path.replace(".npy", "_rec_slices.npy"))
         sk = np.load(path.replace(".npy", "_sk_rec_slices.npy"))
     ref = vol[:, slices, :]
@@ -145,6 +173,17 @@ def main() -> None:
             f"{t_sk / ours['time']:.1f}x | {'' if eo is None else f'{eo:.4f}'} | {'' if es is None else f'{es:.4f}'} |"
         )
         out.append({"step": name, "faket": ours, "skimage": {**theirs, "time_all_slices": t_sk}, "error_faket": eo, "error_skimage": es})
+    if "radontea_radon" in r:
+        rs = n / len(rt_slices)
+        print()
+        print(f"radontea {__import__('radontea').__version__} (measured on {len(rt_slices)} of {n} slices, times x{rs:g}; reconstruction error not computed: its centre and scaling conventions differ from scikit-image's and were not reconciled):")
+        print()
+        print("| step | radontea time (s) | radontea peak MiB | faket speed-up (first call) |")
+        print("|---|---|---|---|")
+        for name, key, ours in (("projection (radon_parallel)", "radontea_radon", r["faket_project"]), ("back-projection (backproject, ramp)", "radontea_backproject", r["faket_fbp"])):
+            t_rt = r[key]["time"] * rs
+            print(f"| {name} | {t_rt:.1f} | {r[key]['peak_mib']:.0f} | {t_rt / ours['time']:.1f}x |")
+            out.append({"step": name, "radontea": {**r[key], "time_all_slices": t_rt}})
     if args.json:
         args.json.write_text(json.dumps({"size": n, "tilts": args.tilts, "skimage_slices": k, "rows": out}, indent=2))
 

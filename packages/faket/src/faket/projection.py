@@ -134,34 +134,34 @@ def _joseph(nz: int, nx: int, nu: int, angles_key: tuple[float, ...], z_shift: f
     u = torch.arange(nu, **f64) - nu // 2
     zc = torch.arange(nz, **f64) - nz // 2 + z_shift
     xc = torch.arange(nx, **f64) - nx // 2
-    rows, cols, vals = [], [], []
+    nb = len(angles_key) - n_a
+    n1 = n_a * nu * 2 * nz
+    idx = torch.empty(2, n1 + nb * nu * 2 * nx, dtype=torch.long, device=dev)  # written in place
+    vals = torch.empty(idx.shape[1], dtype=torch.float32, device=dev)
     if n_a:  # tilts up to 45 degrees: step along z, interpolate along x; entries (tilt, u, z, 2)
         ca, sa = c[:n_a, None, None], s[:n_a, None, None]
         k0, w1 = _linear_taps((u[None, :, None] + zc[None, None, :] * sa) / ca + nx // 2, nx)
-        col = torch.empty(*k0.shape, 2, dtype=torch.long, device=dev)
-        torch.add(k0, (torch.arange(nz, device=dev) + _PAD[0]) * wx, out=col[..., 0])
-        torch.add(col[..., 0], 1, out=col[..., 1])
+        idx[0, :n1].view(n_a * nu, 2 * nz).copy_(torch.arange(n_a * nu, device=dev)[:, None].expand(-1, 2 * nz))
+        col = idx[1, :n1].view(n_a, nu, nz, 2)
+        col[..., 0] = k0 + ((torch.arange(nz, device=dev) + _PAD[0]) * wx)
+        col[..., 1] = col[..., 0] + 1
         inv = (1.0 / ca.abs()).to(torch.float32)
-        val = torch.stack([(1.0 - w1) * inv, w1 * inv], dim=-1)
-        rows.append(torch.arange(n_a * nu, device=dev).repeat_interleave(2 * nz))
-        cols.append(col.reshape(-1))
-        vals.append(val.reshape(-1))
-    nb = len(angles_key) - n_a
-    if nb:  # steeper tilts: step along x, interpolate along z; entries (tilt, u, x, 2)
+        val = vals[:n1].view(n_a, nu, nz, 2)
+        val[..., 1] = w1 * inv
+        val[..., 0] = inv - val[..., 1]
+    if nb:  # steeper tilts: step along x, interpolate along z; entries (tilt, u, x, 2), sorted per row
         cb, sb = c[n_a:, None, None], s[n_a:, None, None]
         k0, w1 = _linear_taps((xc[None, None, :] * cb - u[None, :, None]) / sb - z_shift + nz // 2, nz)
         col = torch.empty(*k0.shape, 2, dtype=torch.long, device=dev)
-        xp = torch.arange(nx, device=dev) + _PAD[0]
-        torch.add(k0 * wx, xp, out=col[..., 0])
-        torch.add(col[..., 0], wx, out=col[..., 1])
+        col[..., 0] = k0 * wx + (torch.arange(nx, device=dev) + _PAD[0])
+        col[..., 1] = col[..., 0] + wx
         inv = (1.0 / sb.abs()).to(torch.float32)
         val = torch.stack([(1.0 - w1) * inv, w1 * inv], dim=-1)
-        col, perm = torch.sort(col.reshape(nb * nu, 2 * nx), dim=-1)
-        val = torch.gather(val.reshape(nb * nu, 2 * nx), -1, perm)
-        rows.append(torch.arange(n_a * nu, (n_a + nb) * nu, device=dev).repeat_interleave(2 * nx))
-        cols.append(col.reshape(-1))
-        vals.append(val.reshape(-1))
-    return _coo(torch.cat(rows), torch.cat(cols), torch.cat(vals), (len(angles_key) * nu, _padded(nz) * wx))
+        sorted_cols, perm = torch.sort(col.reshape(nb * nu, 2 * nx), dim=-1)
+        idx[1, n1:].view(nb * nu, 2 * nx).copy_(sorted_cols)
+        vals[n1:].view(nb * nu, 2 * nx).copy_(torch.gather(val.reshape(nb * nu, 2 * nx), -1, perm))
+        idx[0, n1:].view(nb * nu, 2 * nx).copy_(torch.arange(n_a * nu, (n_a + nb) * nu, device=dev)[:, None].expand(-1, 2 * nx))
+    return torch.sparse_coo_tensor(idx, vals, (len(angles_key) * nu, _padded(nz) * wx), is_coalesced=True, check_invariants=False)
 
 
 @functools.lru_cache(maxsize=2)
@@ -190,12 +190,17 @@ def _pixel_backprojector(nz: int, nx: int, nu: int, angles_key: tuple[float, ...
     zc = (torch.arange(nz, dtype=torch.float64, device=dev) - nz // 2 + z_shift)[:, None, None]
     xc = (torch.arange(nx, dtype=torch.float64, device=dev) - nx // 2)[None, :, None]
     k0, w1 = _linear_taps(xc * torch.cos(theta) - zc * torch.sin(theta) + nu // 2, nu)  # (nz, nx, nt)
-    col = torch.empty(*k0.shape, 2, dtype=torch.long, device=dev)
-    torch.add(k0, torch.arange(nt, device=dev) * wu, out=col[..., 0])
-    torch.add(col[..., 0], 1, out=col[..., 1])
-    val = torch.stack([1.0 - w1, w1], dim=-1)
-    rows = torch.arange(nz * nx, device=dev).repeat_interleave(2 * nt)
-    return _coo(rows, col.reshape(-1), val.reshape(-1), (nz * nx, nt * wu))
+    nnz = nz * nx * nt * 2
+    idx = torch.empty(2, nnz, dtype=torch.long, device=dev)  # written in place
+    idx[0].view(nz * nx, 2 * nt).copy_(torch.arange(nz * nx, device=dev)[:, None].expand(-1, 2 * nt))
+    col = idx[1].view(nz, nx, nt, 2)
+    col[..., 0] = k0 + torch.arange(nt, device=dev) * wu
+    col[..., 1] = col[..., 0] + 1
+    vals = torch.empty(nnz, dtype=torch.float32, device=dev)
+    val = vals.view(nz, nx, nt, 2)
+    val[..., 1] = w1
+    val[..., 0] = 1.0 - w1
+    return torch.sparse_coo_tensor(idx, vals, (nz * nx, nt * wu), is_coalesced=True, check_invariants=False)
 
 
 def _angles_key(angles: np.ndarray) -> tuple[float, ...]:
