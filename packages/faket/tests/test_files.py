@@ -172,3 +172,17 @@ def test_particle_list_round_trip_and_errors(tmp_path):
     with pytest.raises(ValueError, match="class names"):
         write_particle_list(tmp_path / "bad.txt", [Particle("a b", 1, 2, 3)])
     assert not (tmp_path / "bad.txt").exists()
+
+
+def test_memory_mapped_volume_projects_without_copy_warnings(tmp_path):
+    import warnings as w
+
+    from faket.projection import project
+
+    vol = np.random.default_rng(0).random((8, 4, 8)).astype(np.float32)
+    p = write_mrc(tmp_path / "v.mrc", vol)
+    m = read_mrc(p, mmap=True)
+    with w.catch_warnings():
+        w.simplefilter("error")
+        out = project(m.data, [0.0])
+    np.testing.assert_allclose(out[0], vol.sum(axis=0), rtol=1e-5)

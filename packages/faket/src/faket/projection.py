@@ -78,7 +78,10 @@ def _as_tensor(a: object, device: torch.device, name: str) -> tuple[torch.Tensor
         arr = np.asarray(a)
         if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer) or arr.dtype == np.bool_):
             raise TypeError(f"{name}: expected a numeric array, got dtype {arr.dtype}")
-        t = torch.from_numpy(np.ascontiguousarray(arr, dtype=np.float32)).to(device)
+        arr = np.ascontiguousarray(arr, dtype=np.float32)
+        if not arr.flags.writeable:  # e.g. a read-only memory map from read_mrc(mmap=True)
+            arr = arr.copy()
+        t = torch.from_numpy(arr).to(device)
         was_tensor = False
     if not bool(torch.isfinite(t).all()):
         raise ValueError(f"{name}: contains NaN or infinite values")
