@@ -77,8 +77,9 @@ def main() -> None:
     ap.add_argument("--tilt-step", type=float, default=10.0)
     ap.add_argument("--train", type=int, default=2, help="training phantoms")
     ap.add_argument("--iterations", type=int, default=15, help="style-transfer iterations")
-    ap.add_argument("--unet-steps", type=int, default=100)
-    ap.add_argument("--snr", type=float, default=0.5)
+    ap.add_argument("--unet-steps", type=int, default=200)
+    ap.add_argument("--snr", type=float, default=2.0, help="SNR of the NOISY projections")
+    ap.add_argument("--measured-snr", type=float, default=1.0, help="SNR at tilt 0 of the measured-like series")
     ap.add_argument("--weights", type=Path, default=None, help="VGG19 weights (default: torch hub cache when present)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
@@ -104,14 +105,14 @@ def main() -> None:
 
     clean_train = [proj(ph) for ph in train]
     clean_test = proj(test)
-    style = measured_like(proj(style_ph), angles, seed=seed + 201)
-    measured_test = measured_like(clean_test, angles, seed=seed + 101)
+    style = measured_like(proj(style_ph), angles, snr=args.measured_snr, seed=seed + 201)
+    measured_test = measured_like(clean_test, angles, snr=args.measured_snr, seed=seed + 101)
     measured_test_rec = rec(measured_test)
     weights = args.weights or (default_vgg19_weights_path() if default_vgg19_weights_path().is_file() else None)
 
     modalities = {
         "NOISY": lambda c, k: add_gaussian_noise(c, args.snr, seed=seed + 10 + k),
-        "BASELINE": lambda c, k: measured_like(c, angles, seed=seed + 20 + k),
+        "BASELINE": lambda c, k: measured_like(c, angles, snr=args.measured_snr, seed=seed + 20 + k),
     }
     for name, model in (("FAKET-random", "vgg19-random"), ("FAKET-weight-free", "weight-free"), ("FAKET-VGG19", "vgg19")):
         if model == "vgg19" and weights is None:

@@ -137,6 +137,7 @@ def train_unet(
     depth: int = 2,
     seed: int = 0,
     device: str | None = None,
+    foreground_fraction: float = 0.5,
     progress: bool = False,
 ) -> TrainedUNet:
     """Train a :class:`UNet3D` on random patches of labelled volumes.
@@ -167,6 +168,8 @@ def train_unet(
         Seed of the initialisation and the patch sampling.
     device : str, optional
         ``None``: a GPU when present, else the CPU.
+    foreground_fraction : float
+        Probability that a patch is placed around a random foreground voxel (else uniformly).
     progress : bool
         Show a tqdm progress bar.
 
@@ -187,6 +190,9 @@ def train_unet(
     freq = np.maximum(counts / counts.sum(), 1e-6)
     cw = torch.tensor(1.0 / np.sqrt(freq), dtype=torch.float32)
     cw = (cw / cw.mean()).to(dev)
+    if not 0.0 <= foreground_fraction <= 1.0:
+        raise ValueError(f"foreground_fraction: {foreground_fraction!r} is not accepted; accepted: 0 <= value <= 1")
+    foreground = [np.argwhere(m > 0) for m in ms]
     rng = np.random.default_rng(seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -204,7 +210,12 @@ def train_unet(
         for _ in range(batch_size):
             i = int(rng.integers(len(vs)))
             v, m = vs[i], ms[i]
-            o = [int(rng.integers(s - patch + 1)) for s in v.shape]
+            if foreground[i].shape[0] and rng.random() < foreground_fraction:
+                # a patch around a random foreground voxel (particles are rare)
+                centre = foreground[i][int(rng.integers(foreground[i].shape[0]))]
+                o = [int(np.clip(c - patch // 2 + rng.integers(-patch // 4, patch // 4 + 1), 0, s - patch)) for c, s in zip(centre, v.shape)]
+            else:
+                o = [int(rng.integers(s - patch + 1)) for s in v.shape]
             sl = tuple(slice(a, a + patch) for a in o)
             pv, pm = v[sl], m[sl]
             for ax in range(3):
@@ -230,7 +241,7 @@ def train_unet(
     if bar is not None:
         bar.close()
     model.eval()
-    config = {"n_classes": k, "steps": steps, "patch": patch, "batch_size": batch_size, "lr": lr, "base": base, "depth": depth, "seed": seed}
+    config = {"n_classes": k, "steps": steps, "patch": patch, "batch_size": batch_size, "lr": lr, "base": base, "depth": depth, "seed": seed, "foreground_fraction": foreground_fraction}
     return TrainedUNet(model.cpu(), history, config)
 
 
