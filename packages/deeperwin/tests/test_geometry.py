@@ -90,6 +90,7 @@ def test_database_round_trip(tmp_path):
     assert bond_length_scan("H2", [1.2])[0] in loaded
     assert [k for k, _, _ in loaded.items()] == keys
     assert not list(tmp_path.joinpath("sub").glob("*.tmp"))  # nothing half-written left
+    assert path.stat().st_mode & 0o044  # ordinary permissions, not mkstemp's 0600
 
 
 def test_database_bad_input(tmp_path):

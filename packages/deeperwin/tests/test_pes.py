@@ -116,6 +116,7 @@ def test_plot_pes_writes_png(tmp_path):
     out = tmp_path / "pes.png"
     fig = plot_pes(R, morse(R), np.full(R.size, 1e-3), hf=morse(R) + 0.04, reference=(R, morse(R) - 0.001), fit=fit, path=out)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert out.stat().st_mode & 0o044  # readable by others as with open(), not mkstemp's 0600
     assert not list(tmp_path.glob("*.tmp"))
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert {"reference", "Hartree-Fock", "VMC"} <= set(labels)

@@ -330,6 +330,9 @@ class GeometryDatabase:
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(text + "\n")
+            mask = os.umask(0)
+            os.umask(mask)
+            os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; keep ordinary permissions
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -100,6 +100,8 @@ class DiatomicFit:
         Points used in the fit.
     residual_rms : float
         Root mean square residual of the fit (hartree).
+    fit_range : tuple of float
+        Smallest and largest bond length used in the fit (bohr).
     """
 
     equilibrium_bond_length: float
@@ -116,6 +118,7 @@ class DiatomicFit:
     center: float = field(repr=False)
     n_points: int = field(repr=False)
     residual_rms: float = field(repr=False)
+    fit_range: tuple[float, float] = field(default=(0.0, 0.0), repr=False)
 
     def energy(self, r: Any) -> np.ndarray:
         """The fitted curve at bond lengths `r` (bohr)."""
@@ -288,6 +291,7 @@ def fit_diatomic(
         harmonic_frequency=omega_au * HARTREE_IN_WAVENUMBERS, harmonic_frequency_error=_err(domega) * HARTREE_IN_WAVENUMBERS,
         force_constant=k, reduced_mass=float(mu), model=model_name, params=np.asarray(params), covariance=np.asarray(cov),
         center=center, n_points=int(mask.sum()), residual_rms=float(np.sqrt(np.mean(resid**2))),
+        fit_range=(float(rw.min()), float(rw.max())),
     )  # fmt: skip
 
 
@@ -414,6 +418,12 @@ def load_h2_reference() -> H2Reference:
 
 
 # ---------------------------------------------------------------------- plot
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _curve_arg(name: str, value: Any, r: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     if value is None:
         return None
@@ -450,7 +460,7 @@ def plot_pes(
         Energies at the same bond lengths, or a ``(bond_lengths, energies)`` pair on
         their own grid (e.g. the shipped H2 reference curve).
     fit : DiatomicFit or None
-        Draw the fitted curve and mark R_e.
+        Draw the fitted curve over the fitted range and mark R_e.
     label, title : str
         Legend label of the curve and the plot title.
     path : str or Path or None
@@ -474,7 +484,7 @@ def plot_pes(
         ax.plot(*hf_c, "--", color="gray", lw=1, label="Hartree-Fock")
     ax.errorbar(r, e, yerr=s, fmt="o", ms=4, capsize=2, label=label)
     if fit is not None:
-        grid = np.linspace(r.min(), r.max(), 200)
+        grid = np.linspace(*fit.fit_range, 200)
         ax.plot(grid, fit.energy(grid), "-", lw=1, alpha=0.7, label=f"fit ({fit.model})")
         ax.axvline(fit.equilibrium_bond_length, color="C1", lw=0.8, ls=":")
     ax.set_xlabel("bond length (bohr)")
@@ -491,6 +501,7 @@ def plot_pes(
         os.close(fd)
         try:
             fig.savefig(tmp, format=fmt, dpi=120)
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; keep ordinary permissions
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
