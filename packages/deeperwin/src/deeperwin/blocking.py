@@ -8,7 +8,7 @@ blocking level automatically, by one of two published rules:
 
 - ``method="lee"`` (default): the smallest block size B with B**3 > 2 n (e_B / e_1)**4,
   where e_B is the naive error at block size B (Lee, Needs et al. 2011; the rule of the
-  ``pyblock`` package). Conservative: on AR(1) series with tau = 3 to 39 and n = 4096 to
+  ``pyblock`` package). Conservative: on AR(1) series with tau = 1.9 to 39 and n = 4096 to
   65536 the estimated variance of the mean was 94 to 99 % of the exact one on average.
 - ``method="jonsson"``: the smallest level j at which the statistic
   M_j = sum_{k >= j} n_k ((n_k - 1) s_k^2 / n_k^2 + gamma_k)^2 / s_k^4 (s_k^2 the
