@@ -77,31 +77,15 @@ def test_helium_kfac_below_hartree_fock(helium_hf):
     state = engine.pretrain(state, hf, callback=lambda i, loss: pretrain_losses.append(loss))
     assert pretrain_losses[-1] < 0.5 * pretrain_losses[0]
     state = engine.burn_in(state)
-    for _ in range(100):
+    for _ in range(60):
         state, stats = engine.train_step(state)
         assert stats["accepted"]
-    result = engine.evaluate(state, 100)
+    result = engine.evaluate(state, 80)
     energy = result["energies"].mean()
     # Hartree-Fock limit -2.86168; exact -2.903724: the network must recover most of the correlation energy
     assert energy < -2.89
     assert energy > -2.903724 - 5 * block_error(result["energies"]) - 1e-3  # variational within noise
     assert 0.35 < result["acceptance"] < 0.65
-
-
-def test_nan_guard_rejects_step_and_keeps_parameters():
-    engine = Engine([2.0], np.zeros((1, 3)), 1, 1, wavefunction=WavefunctionConfig(1, 8, 4, 1),
-                    sampling=SamplingConfig(n_walkers=16, steps_per_sample=1),
-                    optimization=OptimizationConfig(optimizer="adam"))
-    state = engine.init_state()
-    good, stats = engine.train_step(state)
-    assert stats["accepted"]
-    poisoned = good._replace(walkers=good.walkers._replace(r=good.walkers.r.at[3].set(jnp.nan)))
-    after, stats = engine.train_step(poisoned)
-    assert not stats["accepted"]
-    for a, b in zip(jax.tree_util.tree_leaves((after.params, after.opt_state)),
-                    jax.tree_util.tree_leaves((good.params, good.opt_state))):
-        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
-    assert all(np.all(np.isfinite(x)) for x in jax.tree_util.tree_leaves(after.params))
 
 
 @pytest.mark.slow
