@@ -146,6 +146,11 @@ def test_bad_inputs():
         project(vol, [0.0, 120.0])
     with pytest.raises(ValueError, match="axis"):
         project(vol, [0.0], axis="z")
+    with pytest.raises(ValueError, match="device"):
+        project(vol, [0.0], device="warp-drive")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            project(vol, [0.0], device="cuda")
     with pytest.raises(ValueError, match="NaN"):
         project(np.full((2, 2, 2), np.nan), [0.0])
     with pytest.raises(ValueError, match="counts must match"):
