@@ -87,3 +87,14 @@ def test_existing_output_needs_overwrite(workdir, capsys):
     d = workdir
     assert main(["project", str(d / "ph" / "volume.mrc"), "-o", str(d / "ts.mrc"), "--tilt-range", "-60", "60", "4"]) == 2
     assert "--overwrite" in capsys.readouterr().err
+
+
+def test_reconstruct_axis_x(workdir, tmp_path):
+    d = workdir
+    ts = read_mrc(d / "ts.mrc").data
+    angles = read_tlt(d / "ts.tlt")
+    swapped = tmp_path / "tsx.mrc"
+    write_mrc(swapped, np.ascontiguousarray(ts.transpose(0, 2, 1)), stack=True)
+    out = tmp_path / "recx.mrc"
+    assert main(["reconstruct", str(swapped), "-o", str(out), "--angles", str(d / "ts.tlt"), "--axis", "x", "--thickness", "32", "--quiet"]) == 0
+    np.testing.assert_allclose(read_mrc(out).data, fbp(ts, angles, thickness=32).transpose(0, 2, 1), atol=1e-4)

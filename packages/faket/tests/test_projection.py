@@ -111,6 +111,17 @@ def test_fbp_thickness_and_z_offset(slice2d):
     assert fbp(series, angles, thickness=10, width=40).shape == (10, 2, 40)
 
 
+def test_axis_x_reconstruction_is_transposed_axis_y(slice2d):
+    vol = np.stack([slice2d[::2, ::2]] * 3, axis=1).astype(np.float32)  # (z, y, x) with y = 3
+    angles = np.linspace(-60, 60, 21)
+    series_y = project(vol, angles)
+    swapped = np.ascontiguousarray(vol.transpose(0, 2, 1))  # the same sample, tilted about x
+    series_x = project(swapped, angles, axis="x")
+    np.testing.assert_allclose(series_x, series_y.transpose(0, 2, 1), atol=1e-5)
+    np.testing.assert_allclose(fbp(series_x, angles, axis="x"), fbp(series_y, angles).transpose(0, 2, 1), atol=1e-4)
+    np.testing.assert_allclose(sirt(series_x, angles, axis="x", iterations=3), sirt(series_y, angles, iterations=3).transpose(0, 2, 1), atol=1e-4)
+
+
 def test_filters_and_weights():
     f = np.fft.fftfreq(256)
     ramp = filter_response("ramp", 256)

@@ -151,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     rc.add_argument("input", type=Path, metavar="IN", help="tilt series (MRC)")
     rc.add_argument("-o", "--output", type=Path, required=True, metavar="OUT", help="volume (MRC)")
     _add_angles(rc, required=False)
+    rc.add_argument("--axis", choices=["y", "x"], default="y", help="tilt axis (default y, as IMOD)")
     rc.add_argument("--method", choices=["fbp", "sirt"], default="fbp", help="weighted back-projection (default) or SIRT")
     rc.add_argument("--filter", default="ramp", choices=["ramp", "shepp-logan", "cosine", "hamming", "hann", "shrec", "none"], help="FBP filter (default ramp)")
     rc.add_argument("--thickness", type=int, default=None, help="slices along z (default: detector width)")
@@ -269,15 +270,18 @@ def _cmd_reconstruct(args: argparse.Namespace) -> int:
     angles = _angles(args, fallback=args.input.with_suffix(".tlt"))
     m, series = _read3d(args.input, args, "tilt series")
     check_tilt_series(series, angles.size, name=str(args.input))
-    kw = dict(thickness=args.thickness, z_offset=args.z_offset, device=args.device)
-    ny = series.shape[1]
+    kw = dict(thickness=args.thickness, z_offset=args.z_offset, device=args.device, axis=args.axis)
+    along = 1 if args.axis == "y" else 2  # the axis of independent planes
+    planes = series.shape[along]
     if args.method == "fbp":
         parts = []
-        with _progress(args, ny, "fbp") as bar:
-            for j in range(0, ny, _CHUNK):
-                parts.append(fbp(series[:, j : j + _CHUNK], angles, filter=args.filter, **kw))
-                bar.update(min(_CHUNK, ny - j))
-        vol = np.concatenate(parts, axis=1)
+        with _progress(args, planes, "fbp") as bar:
+            for j in range(0, planes, _CHUNK):
+                sl = [slice(None)] * 3
+                sl[along] = slice(j, j + _CHUNK)
+                parts.append(fbp(series[tuple(sl)], angles, filter=args.filter, **kw))
+                bar.update(min(_CHUNK, planes - j))
+        vol = np.concatenate(parts, axis=along)
     else:
         from tqdm import tqdm
 

@@ -108,6 +108,12 @@ def _filter_series(ts: torch.Tensor, name: str) -> torch.Tensor:
     return torch.fft.irfft(spec * resp[: size // 2 + 1], n=size, dim=-1)[..., :width]
 
 
+def _axis(axis: str) -> str:
+    if axis not in ("x", "y"):
+        raise ValueError(f"axis={axis!r}: the tilt axis must be 'y' (IMOD default) or 'x'")
+    return axis
+
+
 def _check_geometry(thickness: int | None, width: int, name: str = "thickness") -> int:
     if thickness is None:
         return width
@@ -124,9 +130,10 @@ def fbp(
     thickness: int | None = None,
     z_offset: float = 0.0,
     width: int | None = None,
+    axis: str = "y",
     device: str | torch.device | None = None,
 ) -> np.ndarray | torch.Tensor:
-    """Weighted (filtered) back-projection of a tilt series about the ``y`` axis.
+    """Weighted (filtered) back-projection of a tilt series.
 
     Parameters
     ----------
@@ -144,14 +151,18 @@ def fbp(
         the output covers ``z`` from ``z_offset - thickness // 2`` to ``z_offset + (thickness -
         1) - thickness // 2``.
     width : int, optional
-        Output size along ``x`` (default: the detector width).
+        Output size across the tilt axis (default: the detector width).
+    axis : {"y", "x"}
+        Tilt axis, as for :func:`faket.projection.project`: ``"y"`` takes a series ``(n_tilts,
+        ny, u)``, ``"x"`` a series ``(n_tilts, u, nx)``.
     device : str or torch.device, optional
         Where to compute (default: CUDA when available, else CPU).
 
     Returns
     -------
     numpy.ndarray or torch.Tensor
-        Float32 volume ``(thickness, height, width)``.
+        Float32 volume ``(thickness, height, width)`` for ``axis="y"``, ``(thickness, width,
+        nx)`` for ``axis="x"``.
     """
     a = check_angles(angles)
     check_tilt_series(tilt_series, a.size)
@@ -159,13 +170,16 @@ def fbp(
         raise ValueError(f"filter={filter!r}: accepted filters are {', '.join(FILTERS)}")
     dev = default_device(device)
     ts, was_tensor = _as_tensor(tilt_series, dev, "tilt_series")
+    if _axis(axis) == "x":
+        ts = ts.permute(0, 2, 1)
     nt, ny, nu = ts.shape
     nz = _check_geometry(thickness, nu)
     nx = _check_geometry(width, nu, "width")
     filtered = _filter_series(ts, filter) * torch.from_numpy(angular_weights(a)).to(dev, torch.float32)[:, None, None]
     cols = torch.nn.functional.pad(filtered.permute(0, 2, 1), (0, 0, *_PAD))  # (tilt, padded u, y)
     mat = _pixel_backprojector(nz, nx, nu, _angles_key(a), float(z_offset), str(dev))
-    vol = torch.sparse.mm(mat, cols.reshape(-1, ny)).reshape(nz, nx, ny).permute(0, 2, 1)
+    vol = torch.sparse.mm(mat, cols.reshape(-1, ny)).reshape(nz, nx, ny)
+    vol = vol.permute(0, 2, 1) if axis == "y" else vol
     return _out(vol.contiguous(), was_tensor)
 
 
@@ -179,6 +193,7 @@ def sirt(
     width: int | None = None,
     relaxation: float = 1.0,
     nonnegative: bool = False,
+    axis: str = "y",
     device: str | torch.device | None = None,
     callback: Callable[[int], None] | None = None,
 ) -> np.ndarray | torch.Tensor:
@@ -187,7 +202,7 @@ def sirt(
 
     Parameters
     ----------
-    tilt_series, angles, thickness, z_offset, width, device
+    tilt_series, angles, thickness, z_offset, width, axis, device
         As for :func:`fbp`.
     iterations : int
         Number of iterations.
@@ -211,6 +226,8 @@ def sirt(
         raise ValueError(f"relaxation={relaxation!r}: expected a number in (0, 2)")
     dev = default_device(device)
     b, was_tensor = _as_tensor(tilt_series, dev, "tilt_series")
+    if _axis(axis) == "x":
+        b = b.permute(0, 2, 1)
     nt, ny, nu = b.shape
     shape = (_check_geometry(thickness, nu), ny, _check_geometry(width, nu, "width"))
 
@@ -242,4 +259,5 @@ def sirt(
             x.clamp_(min=0.0)
         if callback is not None:
             callback(it + 1)
-    return _out(x.permute(0, 2, 1).contiguous(), was_tensor)
+    x = x.permute(0, 2, 1) if axis == "y" else x
+    return _out(x.contiguous(), was_tensor)
