@@ -15,7 +15,9 @@ class MonteCarloSolver:
     """Pointwise Monte Carlo estimates of ``u(t, x, p) = E[e^{-rt} phi(X^x_t, p)]``.
 
     Each query point gets ``n_samples`` independent SDE samples; points are processed in
-    chunks so that at most ``max_batch`` samples are alive at once.
+    chunks so that at most ``max_batch`` samples, and at most ``max_elements`` state entries
+    (samples times the dimension ``d``), are alive at once. The memory of a call is therefore
+    bounded independently of the number of points and of ``n_samples``.
 
     Parameters
     ----------
@@ -29,6 +31,10 @@ class MonteCarloSolver:
         Euler steps for SDEs without an exact sampler.
     max_batch : int
         Largest number of simultaneous samples.
+    max_elements : int
+        Largest number of simultaneous state entries ``samples * d`` (default ``2**23``,
+        64 MB per float64 state array); the effective batch is
+        ``max(1, min(max_batch, max_elements // d))`` samples.
     dtype : torch.dtype
         Simulation precision (default float64).
     device : str or torch.device
@@ -36,7 +42,7 @@ class MonteCarloSolver:
     """
 
     def __init__(self, problem: KolmogorovProblem, n_samples: int = 10_000, *, seed: int = 0,
-                 n_steps: int = 32, max_batch: int = 2**20, dtype: torch.dtype = torch.float64,
+                 n_steps: int = 32, max_batch: int = 2**20, max_elements: int = 2**23, dtype: torch.dtype = torch.float64,
                  device: str | torch.device = "cpu") -> None:
         if not isinstance(problem, KolmogorovProblem):
             raise TypeError(f"problem must be a KolmogorovProblem, got {type(problem).__name__}")
@@ -44,13 +50,21 @@ class MonteCarloSolver:
             raise ValueError(f"n_samples must be an integer >= 2, got {n_samples!r}")
         if isinstance(max_batch, bool) or not isinstance(max_batch, int) or max_batch < 1:
             raise ValueError(f"max_batch must be a positive integer, got {max_batch!r}")
+        if isinstance(max_elements, bool) or not isinstance(max_elements, int) or max_elements < 1:
+            raise ValueError(f"max_elements must be a positive integer, got {max_elements!r}")
         self.problem = problem
         self.n_samples = n_samples
         self.seed = int(seed)
         self.n_steps = n_steps
         self.max_batch = max_batch
+        self.max_elements = max_elements
         self.dtype = dtype
         self.device = torch.device(device)
+
+    @property
+    def batch_samples(self) -> int:
+        """Number of samples simulated at once: ``max(1, min(max_batch, max_elements // d))``."""
+        return max(1, min(self.max_batch, self.max_elements // self.problem.dim))
 
     def solve(self, t: torch.Tensor, x: torch.Tensor, p: torch.Tensor | None = None,
               *, confidence: float = 0.95) -> tuple[torch.Tensor, torch.Tensor]:
@@ -77,7 +91,8 @@ class MonteCarloSolver:
         z = math.sqrt(2.0) * float(torch.special.erfinv(torch.tensor(confidence, dtype=torch.float64)))
         gen = torch.Generator(device=self.device).manual_seed(self.seed)
         n, m = x.shape[0], self.n_samples
-        chunk = max(1, self.max_batch // m)
+        batch = self.batch_samples
+        chunk = max(1, batch // m)
         means, halves = [], []
         for start in range(0, n, chunk):
             sl = slice(start, min(n, start + chunk))
@@ -85,7 +100,7 @@ class MonteCarloSolver:
             total = torch.zeros(c, dtype=self.dtype, device=self.device)
             total_sq = torch.zeros_like(total)
             done = 0
-            per = max(1, self.max_batch // c)
+            per = max(1, batch // c)
             while done < m:
                 r = min(per, m - done)
                 tt = t[sl].repeat_interleave(r)

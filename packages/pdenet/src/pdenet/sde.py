@@ -169,8 +169,29 @@ class SDE:
             Source of randomness.
         n_steps : int
             Euler steps (ignored by exact samplers).
+
+        Notes
+        -----
+        Only the current state is kept (memory of order ``n d``, not ``n_steps n d`` as for
+        :meth:`path`). SDEs with an exact :meth:`step` (``exact = True``) take one step of
+        length ``t``; otherwise the random numbers are drawn in the same order as in
+        :meth:`path`, so the result equals ``path(...).x[-1]`` for the same generator state.
         """
-        return self.path(x, t, p, n_steps=n_steps, generator=generator).x[-1]
+        p = self._check(x, p)
+        if isinstance(n_steps, bool) or not isinstance(n_steps, int) or n_steps < 1:
+            raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}")
+        n = x.shape[0]
+        t = _as_time(t, n, x)
+        if torch.any(t < 0):
+            raise ValueError("t must be non-negative")
+        steps = 1 if self.exact else n_steps
+        dt = t / steps
+        sqdt = dt.sqrt().unsqueeze(-1)
+        cur = x
+        for _ in range(steps):
+            dw = torch.randn((n, self.noise_dim), generator=generator, dtype=x.dtype, device=x.device) * sqdt
+            cur = self.step(cur, p, dt, dw)
+        return cur
 
     def path(
         self,
