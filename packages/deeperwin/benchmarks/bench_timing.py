@@ -46,12 +46,12 @@ def main() -> None:
             state = engine.init_state()
             nuclei = engine._nuclei_batch(args.walkers)
             timings[lap] = _median_time(
-                lambda: jax.block_until_ready(engine._local_energy(state.params, state.walkers.r, nuclei)),
+                lambda e=engine, s=state, n=nuclei: jax.block_until_ready(e._local_energy(s.params, s.walkers.r, n)),
                 args.repeats)
             if lap == "forward":
                 holder = {"state": state}
 
-                def step():
+                def step(engine=engine, holder=holder):
                     holder["state"], _ = engine.train_step(holder["state"])
                     jax.block_until_ready(jax.tree_util.tree_leaves(holder["state"].params))
 
