@@ -31,7 +31,7 @@ LaplacianMethod = Literal["forward", "reference", "hessian"]
 
 
 def nuclear_repulsion(charges: Sequence[float], nuclei: jax.Array) -> jax.Array:
-    """Coulomb repulsion of the nuclei, sum over pairs Z_I Z_J / |R_I - R_J|."""
+    """Coulomb repulsion of the nuclei, the sum over pairs of ``Z_I Z_J / |R_I - R_J|``."""
     z = jnp.asarray(charges, dtype=jnp.asarray(nuclei).dtype)
     nuclei = jnp.asarray(nuclei)
     n = nuclei.shape[0]
@@ -92,7 +92,7 @@ def _laplacian_and_gradient(f: Callable[[jax.Array], jax.Array], x: jax.Array,
 
 def kinetic_energy(log_psi: Callable[[jax.Array], jax.Array], r: jax.Array,
                    method: LaplacianMethod = "forward") -> jax.Array:
-    """Local kinetic energy -1/2 (Laplacian of log|psi| + |gradient of log|psi||^2).
+    """Local kinetic energy ``-1/2 (Laplacian of log|psi| + |gradient of log|psi||^2)``.
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""Metropolis-Hastings sampling of |psi|^2.
+"""Metropolis-Hastings sampling of ``|psi|^2``.
 
 Walkers move by Gaussian proposals of all electrons at once (default) or of one electron at
 a time; the step size is adapted after every sweep toward a target acceptance rate. Walkers
