@@ -31,3 +31,8 @@ def test_version_flag(capsys):
     except SystemExit as exc:
         assert exc.code == 0
     assert deeperwin.__version__ in capsys.readouterr().out
+
+
+def test_public_api_resolves():
+    for name in deeperwin.__all__:
+        assert getattr(deeperwin, name) is not None, name

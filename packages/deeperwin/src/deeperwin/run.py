@@ -282,7 +282,10 @@ def results_table(result: dict[str, Any]) -> str:
     if "ccsd_t_energy" in result:
         lines.append(f"| CCSD(T) | {result['ccsd_t_energy']:.5f} | {diff(result['ccsd_t_energy'])} |")
     if ref is not None:
-        lines.append(f"| reference ({result.get('reference_source') or 'literature'}) | {ref:.5f} | 0 |")
+        lines.append(f"| reference | {ref:.5f} | 0 |")
+        if result.get("reference_source"):
+            lines.append("")
+            lines.append(f"Reference: {result['reference_source']}")
     return "\n".join(lines) + "\n"
 
 
