@@ -21,6 +21,7 @@ _LAZY = {
     "HartreeFockResult": "deeperwin.baseline",
     "ccsd_t": "deeperwin.baseline",
     "fci": "deeperwin.baseline",
+    "two_electron_fci": "deeperwin.baseline",
     "blocking_analysis": "deeperwin.blocking",
     "BlockingResult": "deeperwin.blocking",
     "GeometryDatabase": "deeperwin.geometry",
@@ -32,6 +33,8 @@ _LAZY = {
     "DiatomicFit": "deeperwin.pes",
     "pes_table": "deeperwin.pes",
     "plot_pes": "deeperwin.pes",
+    "format_table": "deeperwin.pes",
+    "load_h2_reference": "deeperwin.pes",
     # the engine
     "WavefunctionConfig": "deeperwin.wavefunction",
     "Wavefunction": "deeperwin.wavefunction",
