@@ -2,11 +2,32 @@
 
 from faket.__about__ import __version__
 from faket._citation import cite
+from faket.demo import run_demo
+from faket.evaluate import (
+    Detection,
+    compare_tilt_series,
+    f1_score,
+    gram_statistics,
+    locate_particles,
+    normalized_cross_correlation,
+    radial_power_spectrum,
+    tilt_statistics,
+)
 from faket.mrc import MRCVolume, read_mrc, write_mrc
 from faket.noise import NoiseModel, match_moments
 from faket.phantom import Phantom, make_phantom
 from faket.projection import backproject, project
 from faket.reconstruction import fbp, sirt
+from faket.simulate import SimulateConfig, add_gaussian_noise, measured_like, simulate, tilt_angles
+from faket.style import (
+    MultiScaleTextureModel,
+    StyleModel,
+    VGG19Features,
+    default_vgg19_weights_path,
+    load_vgg19_state_dict,
+    make_style_model,
+    vgg19,
+)
 from faket.tilts import (
     Particle,
     read_angles,
@@ -16,6 +37,8 @@ from faket.tilts import (
     write_particle_list,
     write_tlt,
 )
+from faket.transfer import TransferResult, gram_matrix, scaled_mse, style_transfer
+from faket.unet import UNet3D, predict_segmentation, segmentation_scores, train_unet
 
 __all__ = [
     "__version__",
@@ -38,4 +61,33 @@ __all__ = [
     "match_moments",
     "Phantom",
     "make_phantom",
+    "vgg19",
+    "make_style_model",
+    "load_vgg19_state_dict",
+    "default_vgg19_weights_path",
+    "VGG19Features",
+    "MultiScaleTextureModel",
+    "StyleModel",
+    "style_transfer",
+    "TransferResult",
+    "gram_matrix",
+    "scaled_mse",
+    "simulate",
+    "SimulateConfig",
+    "measured_like",
+    "add_gaussian_noise",
+    "tilt_angles",
+    "compare_tilt_series",
+    "radial_power_spectrum",
+    "gram_statistics",
+    "tilt_statistics",
+    "normalized_cross_correlation",
+    "locate_particles",
+    "f1_score",
+    "Detection",
+    "UNet3D",
+    "train_unet",
+    "predict_segmentation",
+    "segmentation_scores",
+    "run_demo",
 ]
