@@ -50,6 +50,13 @@ _LAZY = {
     "SamplingConfig": "deeperwin.optimize",
     "OptimizationConfig": "deeperwin.optimize",
     "TrainState": "deeperwin.optimize",
+    # shared-weight training at many geometries
+    "SharedEngine": "deeperwin.shared",
+    "SharedState": "deeperwin.shared",
+    "RoundRobinScheduler": "deeperwin.shared",
+    "VarianceStalenessScheduler": "deeperwin.shared",
+    "split_params": "deeperwin.shared",
+    "merge_params": "deeperwin.shared",
     # runs
     "RunConfig": "deeperwin.config",
     "load_config": "deeperwin.config",
