@@ -1,5 +1,7 @@
 """deeperwin: Neural-network variational Monte Carlo for the electronic Schroedinger equation, for one or many nuclear geometries with shared weights
 
+The function that starts a run is ``deeperwin.run.run`` (not re-exported: a package attribute
+``run`` would be rebound to the submodule ``deeperwin.run`` whenever that is imported).
 The public names are imported lazily (JAX, haiku and pyscf load on first use), so
 ``import deeperwin`` and ``deeperwin --version`` stay fast.
 """
@@ -60,7 +62,6 @@ _LAZY = {
     # runs
     "RunConfig": "deeperwin.config",
     "load_config": "deeperwin.config",
-    "run": "deeperwin.run",
     "restart": "deeperwin.run",
     "evaluate_run": "deeperwin.run",
     "save_checkpoint": "deeperwin.checkpoint",

@@ -1,4 +1,8 @@
-"""faket: Fast simulation of cryo-electron tomograms: projection, noise model, neural style transfer, reconstruction"""
+"""faket: Fast simulation of cryo-electron tomograms: projection, noise model, neural style transfer, reconstruction
+
+The end-to-end simulator is ``faket.simulate.simulate`` (not re-exported: a package attribute
+``simulate`` would hide the submodule ``faket.simulate``).
+"""
 
 from faket.__about__ import __version__
 from faket._citation import cite
@@ -18,7 +22,7 @@ from faket.noise import NoiseModel, match_moments
 from faket.phantom import Phantom, make_phantom
 from faket.projection import backproject, project
 from faket.reconstruction import fbp, sirt
-from faket.simulate import SimulateConfig, add_gaussian_noise, measured_like, simulate, tilt_angles
+from faket.simulate import SimulateConfig, add_gaussian_noise, measured_like, tilt_angles
 from faket.style import (
     MultiScaleTextureModel,
     StyleModel,
@@ -72,7 +76,6 @@ __all__ = [
     "TransferResult",
     "gram_matrix",
     "scaled_mse",
-    "simulate",
     "SimulateConfig",
     "measured_like",
     "add_gaussian_noise",
