@@ -59,6 +59,7 @@ _LAZY = {
     "VarianceStalenessScheduler": "deeperwin.shared",
     "split_params": "deeperwin.shared",
     "merge_params": "deeperwin.shared",
+    "write_pes": "deeperwin.shared_run",
     # runs
     "RunConfig": "deeperwin.config",
     "load_config": "deeperwin.config",

@@ -39,6 +39,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--quiet", action="store_true", help="no progress output")
     evaluate.set_defaults(func=_cmd_evaluate)
 
+    pes = sub.add_parser("pes", help="potential energy curve of a run over geometries: table, fit and plot")
+    pes.add_argument("run_dir", type=Path, help="evaluated run directory of a config with 'geometries'")
+    pes.set_defaults(func=_cmd_pes)
+
     demo = sub.add_parser("demo", help="run the small headline example and write its outputs")
     demo.add_argument("--out", type=Path, default=Path("deeperwin-demo"), help="output directory")
     demo.add_argument("--quiet", action="store_true", help="no progress output")
@@ -52,6 +56,11 @@ def _print_result(result: dict) -> None:
 
     if "stopped_at" in result:
         print(f"stopped at step {result['stopped_at']}")
+        return
+    if "geometries" in result:
+        for g in result["geometries"]:
+            print(f"{g['name'] or result['system']} [{g['hash']}]: E = {g['energy']:.5f} +- {g['error']:.5f} Ha "
+                  f"(HF {g['hf_energy']:.5f}, variance {g['variance']:.4f})")
         return
     print(f"{result['system']}: E = {result['energy']:.5f} +- {result['error']:.5f} Ha "
           f"(variance {result['variance']:.4f}, acceptance {result['acceptance']:.2f})")
@@ -81,7 +90,20 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
     result = evaluate_run(args.run_dir, n_steps=args.steps, quiet=args.quiet)
     _print_result(result)
-    print(json.dumps({k: result[k] for k in ("energy", "error")}))
+    if "geometries" in result:
+        print(json.dumps([{k: g[k] for k in ("hash", "energy", "error")} for g in result["geometries"]]))
+    else:
+        print(json.dumps({k: result[k] for k in ("energy", "error")}))
+    return 0
+
+
+def _cmd_pes(args: argparse.Namespace) -> int:
+    from deeperwin.shared_run import write_pes
+
+    doc = write_pes(args.run_dir)
+    print((args.run_dir / "pes.md").read_text(encoding="utf-8"), end="")
+    for path in doc["files"]:
+        print(f"  wrote {path}")
     return 0
 
 

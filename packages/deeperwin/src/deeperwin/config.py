@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 __all__ = [
     "SystemConfig",
@@ -20,6 +20,7 @@ __all__ = [
     "OptimizationSettings",
     "EvaluationSettings",
     "ParallelSettings",
+    "GeometrySettings",
     "RunConfig",
     "load_config",
     "parse_config",
@@ -100,8 +101,39 @@ class ParallelSettings(_Strict):
     process_id: int | None = Field(None, ge=0)
 
 
+class GeometrySettings(_Strict):
+    """A set of geometries of ``system`` trained with shared weights (see :mod:`deeperwin.shared`).
+
+    ``kind: scan`` sets the distance between nuclei ``atoms`` to each of ``bond_lengths``;
+    ``kind: explicit`` takes ``positions`` (a list of geometries, each ``n_nuclei x 3``);
+    ``kind: displacement`` moves the nuclei along ``direction`` by each of ``amplitudes``.
+    Lengths are in ``units``. ``scheduler`` picks the geometry of each optimisation step
+    (``round_robin`` or ``variance``: largest energy variance times staleness).
+    """
+
+    kind: Literal["scan", "explicit", "displacement"]
+    bond_lengths: list[float] | None = None
+    atoms: tuple[int, int] = (0, 1)
+    positions: list[list[list[float]]] | None = None
+    direction: list[list[float]] | None = None
+    amplitudes: list[float] | None = None
+    normalize: bool = True
+    units: Literal["bohr", "angstrom"] = "bohr"
+    scheduler: Literal["round_robin", "variance"] = "round_robin"
+    staleness_weight: float = Field(1.0, ge=0)
+
+    @model_validator(mode="after")
+    def _needs_fields_of_kind(self) -> GeometrySettings:
+        needed = {"scan": ("bond_lengths",), "explicit": ("positions",), "displacement": ("direction", "amplitudes")}
+        for name in needed[self.kind]:
+            value = getattr(self, name)
+            if not value:
+                raise ValueError(f"kind={self.kind!r} needs a non-empty {name!r}")
+        return self
+
+
 class RunConfig(_Strict):
-    """The full configuration of a run."""
+    """The full configuration of a run (with ``geometries``: many geometries, shared weights)."""
 
     system: str | SystemConfig
     wavefunction: WavefunctionSettings = WavefunctionSettings()
@@ -109,6 +141,7 @@ class RunConfig(_Strict):
     optimization: OptimizationSettings = OptimizationSettings()
     evaluation: EvaluationSettings = EvaluationSettings()
     parallel: ParallelSettings = ParallelSettings()
+    geometries: GeometrySettings | None = None
     checkpoint_every: int = Field(100, ge=1)
     seed: int = 0
     dtype: Literal["float32", "float64"] = "float32"

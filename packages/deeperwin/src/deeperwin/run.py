@@ -120,6 +120,10 @@ def run(config: RunConfig | dict | str | Path, run_dir: str | Path, *, quiet: bo
         cfg = parse_config(apply_overrides(config.model_dump(mode="json") if isinstance(config, RunConfig) else config,
                                            list(overrides)))
     run_dir = Path(run_dir)
+    if cfg.geometries is not None:
+        from deeperwin.shared_run import run_shared
+
+        return run_shared(cfg, run_dir, quiet=quiet, stop_after=stop_after)
     _check_new_run_dir(run_dir)
     mol = molecule_from_config(cfg)  # bad molecules are refused before anything is written
     engine = build_engine(cfg, mol)
@@ -186,12 +190,21 @@ def _load(run_dir: Path):
     return cfg, mol, engine, state
 
 
+def _is_shared(run_dir: Path) -> bool:
+    """Whether a run directory holds a shared-weight run over several geometries."""
+    return (run_dir / "geometries.json").is_file()
+
+
 def restart(run_dir: str | Path, *, quiet: bool = False, stop_after: int | None = None) -> dict[str, Any]:
     """Continue a run from its last checkpoint (exactly: same parameters, optimiser state, walkers, random stream).
 
     Metrics rows written after the checkpoint are dropped (they are recomputed identically).
     """
     run_dir = Path(run_dir)
+    if _is_shared(run_dir):
+        from deeperwin.shared_run import restart_shared
+
+        return restart_shared(run_dir, quiet=quiet, stop_after=stop_after)
     cfg, mol, engine, state = _load(run_dir)
     # drop metric rows after the checkpoint
     text = (run_dir / "metrics.csv").read_text(encoding="utf-8")
@@ -233,6 +246,10 @@ def evaluate_run(run_dir: str | Path, *, n_steps: int | None = None, quiet: bool
         ``hf_energy``, ``reference_energy`` (and source), ``ccsd_t_energy`` when asked.
     """
     run_dir = Path(run_dir)
+    if _loaded is None and _is_shared(run_dir):
+        from deeperwin.shared_run import evaluate_shared
+
+        return evaluate_shared(run_dir, n_steps=n_steps, quiet=quiet)
     cfg, mol, engine, state = _loaded if _loaded is not None else _load(run_dir)
     n = cfg.evaluation.n_steps if n_steps is None else int(n_steps)
     if n < 16:
