@@ -82,3 +82,31 @@ def test_shared_run_refuses_kfac(tmp_path):
     with pytest.raises(ValueError, match="optimization.optimizer='kfac'.*'adam'"):
         run({**SCAN, "optimization": {"optimizer": "kfac"}}, tmp_path / "r")
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.slow
+def test_h2_scan_within_3_mha_of_fci(tmp_path):
+    """Accuracy run (about 2-3 minutes on 2 CPU cores): an 11-point H2 scan from 1.0 to 3.0 bohr."""
+    from deeperwin.pes import load_h2_reference
+
+    bond_lengths = [1.0, 1.2, 1.3, 1.35, 1.4, 1.45, 1.5, 1.6, 2.0, 2.5, 3.0]
+    cfg = {
+        "system": "H2",
+        "geometries": {"kind": "scan", "bond_lengths": bond_lengths},
+        "wavefunction": {"n_determinants": 2, "one_electron_width": 16, "two_electron_width": 8, "n_layers": 2},
+        "sampling": {"n_walkers": 256, "steps_per_sample": 5, "burn_in": 50},
+        "optimization": {"n_steps": 3000, "optimizer": "adam", "learning_rate": 0.01, "lr_decay_steps": 1000,
+                         "pretrain_steps": 200},
+        "evaluation": {"n_steps": 200},
+        "checkpoint_every": 500,
+        "seed": 0,
+    }
+    out = run(cfg, tmp_path / "h2", quiet=True)
+    ref = load_h2_reference().energy(bond_lengths)
+    for g, r in zip(out["geometries"], ref, strict=True):
+        assert abs(g["energy"] - r) < 3e-3, (g, r)
+        assert g["energy"] > r - 3e-3  # not (much) below the near-exact curve
+    fit = json.loads((tmp_path / "h2" / "pes.json").read_text())["fit"]
+    print((tmp_path / "h2" / "pes.md").read_text())
+    assert fit is not None
+    assert fit["equilibrium_bond_length"] == pytest.approx(1.4011, abs=0.02)  # Huber & Herzberg 1979
