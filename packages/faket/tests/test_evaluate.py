@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import torch
 from skimage.feature import match_template
 
 from faket.evaluate import (
@@ -14,16 +13,6 @@ from faket.evaluate import (
     radial_power_spectrum,
     tilt_statistics,
 )
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny tensors: one intra-op thread is faster than contending for a loaded machine's cores."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 
 def test_radial_spectrum_of_a_cosine_and_white_noise():

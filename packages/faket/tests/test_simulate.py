@@ -7,21 +7,11 @@ import math
 import mrcfile
 import numpy as np
 import pytest
-import torch
 import yaml
 
 from faket.cli import main
 from faket.mrc import read_mrc, write_mrc
 from faket.simulate import add_gaussian_noise, load_config, measured_like, simulate, tilt_angles
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny tensors: one intra-op thread is faster than contending for a loaded machine's cores."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def _balls(seed, shape=(16, 32, 32)):

@@ -18,16 +18,6 @@ from faket.transfer import (
 )
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny tensors: one intra-op thread is faster than contending for a loaded machine's cores."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
-
 def _stacks(n=3, h=36, w=32, seed=0):
     rng = np.random.default_rng(seed)
     content = rng.normal(5.0, 2.0, (n, h, w)).astype(np.float32)

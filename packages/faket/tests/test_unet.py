@@ -1,7 +1,6 @@
 """The small 3-D U-Net: learns to segment balls, across a change of modality, deterministically."""
 
 import numpy as np
-import pytest
 import torch
 
 from faket.evaluate import Detection, f1_score
@@ -12,16 +11,6 @@ from faket.unet import (
     segmentation_scores,
     train_unet,
 )
-
-
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny tensors: one intra-op thread is faster than contending for a loaded machine's cores."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 
 def _volume(seed, noise, blur=0.0, shape=(16, 32, 32)):
