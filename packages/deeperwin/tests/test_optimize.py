@@ -1,5 +1,7 @@
 """Sampling and optimisation: exact densities, Hartree-Fock pretraining, He energy below HF."""
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -88,13 +90,10 @@ def test_helium_below_hartree_fock(helium_hf):
     assert 0.35 < result["acceptance"] < 0.65
 
 
-@pytest.mark.slow
-def test_helium_accuracy():
-    """He within 2 mHa of -2.903724 (exact, Pekeris) with error bar below 1 mHa."""
+def _accuracy_run(mol: Any) -> tuple[float, float]:
+    """The accuracy configuration of the README: KFAC, 4 determinants, 2000 steps; mean and block error."""
     from deeperwin.baseline import hartree_fock
-    from deeperwin.systems import get_system
 
-    mol = get_system("He")
     engine = Engine(mol.charges, mol.positions, mol.n_up, mol.n_down,
                     wavefunction=WavefunctionConfig(n_determinants=4, one_electron_width=32, two_electron_width=8),
                     sampling=SamplingConfig(n_walkers=1024, steps_per_sample=10, burn_in=100),
@@ -106,7 +105,16 @@ def test_helium_accuracy():
         state, _ = engine.train_step(state)
     result = engine.evaluate(state, 2000)
     energy, error = result["energies"].mean(), block_error(result["energies"], 20)
-    print(f"He: {energy:.6f} +- {error:.6f}")
+    print(f"{mol.name}: {energy:.6f} +- {error:.6f}")
+    return energy, error
+
+
+@pytest.mark.slow
+def test_helium_accuracy():
+    """He within 2 mHa of -2.903724 (exact, Pekeris) with error bar below 1 mHa."""
+    from deeperwin.systems import get_system
+
+    energy, error = _accuracy_run(get_system("He"))
     assert abs(energy - (-2.903724)) < 2e-3
     assert error < 1e-3
 
@@ -114,21 +122,8 @@ def test_helium_accuracy():
 @pytest.mark.slow
 def test_h2_accuracy():
     """H2 at 1.4 bohr within 3 mHa of -1.174475 (Kolos-Wolniewicz)."""
-    from deeperwin.baseline import hartree_fock
     from deeperwin.systems import Molecule
 
-    mol = Molecule.from_nuclei([1.0, 1.0], [[0, 0, 0], [0, 0, 1.4]])
-    engine = Engine(mol.charges, mol.positions, mol.n_up, mol.n_down,
-                    wavefunction=WavefunctionConfig(n_determinants=4, one_electron_width=32, two_electron_width=8),
-                    sampling=SamplingConfig(n_walkers=1024, steps_per_sample=10, burn_in=100),
-                    optimization=OptimizationConfig(optimizer="kfac", learning_rate=0.05, lr_decay_steps=1000,
-                                                    pretrain_steps=200), seed=1)
-    state = engine.pretrain(engine.init_state(), hartree_fock(mol))
-    state = engine.burn_in(state)
-    for _ in range(2000):
-        state, _ = engine.train_step(state)
-    result = engine.evaluate(state, 2000)
-    energy, error = result["energies"].mean(), block_error(result["energies"], 20)
-    print(f"H2: {energy:.6f} +- {error:.6f}")
+    energy, _ = _accuracy_run(Molecule.from_nuclei([1.0, 1.0], [[0, 0, 0], [0, 0, 1.4]], name="H2"))
     assert abs(energy - (-1.174475)) < 3e-3
 
