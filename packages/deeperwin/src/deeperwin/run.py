@@ -146,15 +146,33 @@ def run(config: RunConfig | dict | str | Path, run_dir: str | Path, *, quiet: bo
     return _train_and_evaluate(run_dir, cfg, mol, engine, state, quiet, stop_after)
 
 
-def _append_metrics(run_dir: Path, rows: list[dict[str, Any]]) -> None:
+def _append_metrics(run_dir: Path, rows: list[dict[str, Any]], fields: list[str]) -> None:
     with open(run_dir / "metrics.csv", "a", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=METRIC_FIELDS)
+        writer = csv.DictWriter(fh, fieldnames=fields)
         writer.writerows(rows)
         fh.flush()
 
 
-def _train_and_evaluate(run_dir: Path, cfg: RunConfig, mol: Any, engine: Any, state: Any, quiet: bool,
-                        stop_after: int | None) -> dict[str, Any]:
+def _drop_metrics_after(run_dir: Path, step: int, fields: list[str]) -> None:
+    """Remove metric rows written after the checkpoint of ``step`` (a restart recomputes them identically)."""
+    text = (run_dir / "metrics.csv").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    kept = [r for r in rows if int(r["step"]) <= step]
+    if len(kept) != len(rows):
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(kept)
+        atomic_write_text(run_dir / "metrics.csv", out.getvalue())
+
+
+def _train_loop(run_dir: Path, cfg: RunConfig, engine: Any, state: Any, quiet: bool, stop_after: int | None,
+                fields: list[str], running_energy: bool) -> tuple[Any, bool]:
+    """Optimisation steps up to ``optimization.n_steps`` with metrics and checkpoints at intervals.
+
+    Returns the state and whether the loop stopped early at ``stop_after``. ``running_energy``
+    shows the mean energy of the last 50 steps in the progress bar (one geometry only).
+    """
     n_steps = cfg.optimization.n_steps
     pending: list[dict[str, Any]] = []
     recent: list[float] = []
@@ -165,16 +183,25 @@ def _train_and_evaluate(run_dir: Path, cfg: RunConfig, mol: Any, engine: Any, st
             row = {"step": state.step, **stats, "time_s": time.perf_counter() - t0}
             row["accepted"] = int(stats["accepted"])
             pending.append(row)
-            recent = (recent + [stats["energy"]])[-50:]
             bar.update(1)
-            bar.set_postfix(E=f"{np.nanmean(recent):.5f}")
+            if running_energy:
+                recent = (recent + [stats["energy"]])[-50:]
+                bar.set_postfix(E=f"{np.nanmean(recent):.5f}")
             at_stop = stop_after is not None and state.step >= stop_after
             if state.step % cfg.checkpoint_every == 0 or state.step == n_steps or at_stop:
-                _append_metrics(run_dir, pending)
+                _append_metrics(run_dir, pending, fields)
                 pending = []
                 save_checkpoint(run_dir, state, {"step": state.step})
             if at_stop and state.step < n_steps:
-                return {"stopped_at": state.step}
+                return state, True
+    return state, False
+
+
+def _train_and_evaluate(run_dir: Path, cfg: RunConfig, mol: Any, engine: Any, state: Any, quiet: bool,
+                        stop_after: int | None) -> dict[str, Any]:
+    state, stopped = _train_loop(run_dir, cfg, engine, state, quiet, stop_after, METRIC_FIELDS, running_energy=True)
+    if stopped:
+        return {"stopped_at": state.step}
     return evaluate_run(run_dir, quiet=quiet, _loaded=(cfg, mol, engine, state))
 
 
@@ -206,16 +233,7 @@ def restart(run_dir: str | Path, *, quiet: bool = False, stop_after: int | None 
 
         return restart_shared(run_dir, quiet=quiet, stop_after=stop_after)
     cfg, mol, engine, state = _load(run_dir)
-    # drop metric rows after the checkpoint
-    text = (run_dir / "metrics.csv").read_text(encoding="utf-8")
-    rows = list(csv.DictReader(io.StringIO(text)))
-    kept = [r for r in rows if int(r["step"]) <= state.step]
-    if len(kept) != len(rows):
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=METRIC_FIELDS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(kept)
-        atomic_write_text(run_dir / "metrics.csv", out.getvalue())
+    _drop_metrics_after(run_dir, state.step, METRIC_FIELDS)
     return _train_and_evaluate(run_dir, cfg, mol, engine, state, quiet, stop_after)
 
 

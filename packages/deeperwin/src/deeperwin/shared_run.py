@@ -24,7 +24,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -122,26 +121,12 @@ def run_shared(cfg: RunConfig, run_dir: str | Path, *, quiet: bool = False,
 
 def _train_and_evaluate(run_dir: Path, cfg: RunConfig, engine: Any, state: Any, quiet: bool,
                         stop_after: int | None) -> dict[str, Any]:
-    from deeperwin.run import _progress
+    from deeperwin.run import _train_loop
 
-    n_steps = cfg.optimization.n_steps
-    pending: list[dict[str, Any]] = []
-    with _progress(n_steps, state.step, quiet, "optimisation") as bar:
-        while state.step < n_steps:
-            t0 = time.perf_counter()
-            state, stats = engine.train_step(state)
-            row = {"step": state.step, **stats, "time_s": time.perf_counter() - t0}
-            row["accepted"] = int(stats["accepted"])
-            pending.append(row)
-            bar.update(1)
-            at_stop = stop_after is not None and state.step >= stop_after
-            if state.step % cfg.checkpoint_every == 0 or state.step == n_steps or at_stop:
-                with open(run_dir / "metrics.csv", "a", encoding="utf-8", newline="") as fh:
-                    csv.DictWriter(fh, fieldnames=SHARED_METRIC_FIELDS).writerows(pending)
-                pending = []
-                save_checkpoint(run_dir, state, {"step": state.step})
-            if at_stop and state.step < n_steps:
-                return {"stopped_at": state.step}
+    state, stopped = _train_loop(run_dir, cfg, engine, state, quiet, stop_after, SHARED_METRIC_FIELDS,
+                                 running_energy=False)
+    if stopped:
+        return {"stopped_at": state.step}
     return evaluate_shared(run_dir, quiet=quiet, _loaded=(cfg, engine, state))
 
 
@@ -164,14 +149,9 @@ def restart_shared(run_dir: str | Path, *, quiet: bool = False, stop_after: int 
     """Continue a shared-weight run exactly from its last checkpoint (metric rows after it are dropped)."""
     run_dir = Path(run_dir)
     cfg, engine, state = _load(run_dir)
-    rows = list(csv.DictReader(io.StringIO((run_dir / "metrics.csv").read_text(encoding="utf-8"))))
-    kept = [r for r in rows if int(r["step"]) <= state.step]
-    if len(kept) != len(rows):
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=SHARED_METRIC_FIELDS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(kept)
-        atomic_write_text(run_dir / "metrics.csv", out.getvalue())
+    from deeperwin.run import _drop_metrics_after
+
+    _drop_metrics_after(run_dir, state.step, SHARED_METRIC_FIELDS)
     return _train_and_evaluate(run_dir, cfg, engine, state, quiet, stop_after)
 
 
