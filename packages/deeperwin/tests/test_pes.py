@@ -120,3 +120,21 @@ def test_plot_pes_writes_png(tmp_path):
     assert not list(tmp_path.glob("*.tmp"))
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert {"reference", "Hartree-Fock", "VMC"} <= set(labels)
+
+
+def test_table_and_plot_label_the_coordinate_of_non_scan_geometry_sets(tmp_path):
+    # displacement amplitudes may be zero or negative; explicit geometries are numbered from 0
+    rows = pes_table([0.1, -0.1, 0.0], [-1.0, -1.1, -1.2], [1e-4, 1e-4, 1e-4], coordinate="amplitude")
+    assert [row["amplitude"] for row in rows] == [-0.1, 0.0, 0.1] and "bond_length" not in rows[0]
+    header = format_table(rows).splitlines()[0]
+    assert header.startswith("| amplitude (bohr) |") and "R (bohr)" not in header
+    rows = pes_table([0, 1, 2], [-1.0, -1.1, -1.2], coordinate="geometry_index")
+    text = format_table(rows)
+    assert text.splitlines()[0].startswith("| geometry |")
+    assert [line.split("|")[1].strip() for line in text.splitlines()[2:]] == ["0", "1", "2"]
+    fig = plot_pes([0, 1, 2], [-1.0, -1.1, -1.2], coordinate="geometry_index", path=tmp_path / "p.png")
+    assert fig.axes[0].get_xlabel() == "geometry index"
+    with pytest.raises(ValueError, match="bond_lengths: must be positive"):
+        pes_table([0.0, 1.0], [-1.0, -1.1])
+    with pytest.raises(ValueError, match="coordinate='angle'"):
+        pes_table([1.0, 2.0], [-1.0, -1.1], coordinate="angle")

@@ -78,6 +78,20 @@ def test_shared_run_restart_is_exact_and_pes_cli(tmp_path, capsys):
     assert geometry_hash(mols[0]) in capsys.readouterr().out
 
 
+def test_displacement_run_table_is_labelled_by_amplitude(tmp_path):
+    # amplitudes -0.1, 0 and 0.1 bohr (zero and negative values are valid coordinates of a displacement)
+    cfg = {**SCAN, "geometries": {"kind": "displacement", "direction": [[0, 0, -1], [0, 0, 1]],
+                                  "amplitudes": [0.1, -0.1, 0.0]},
+           "optimization": {**SCAN["optimization"], "n_steps": 3}}
+    out = run(cfg, tmp_path / "d", quiet=True)
+    assert sorted(g["coordinate"] for g in out["geometries"]) == [-0.1, 0.0, 0.1]
+    md = (tmp_path / "d" / "pes.md").read_text()
+    assert "| amplitude (bohr) |" in md and "R (bohr)" not in md
+    pes = json.loads((tmp_path / "d" / "pes.json").read_text())
+    assert [r["amplitude"] for r in pes["rows"]] == [-0.1, 0.0, 0.1]
+    assert pes["fit"] is None  # no diatomic fit of a displacement set
+
+
 def test_shared_run_refuses_kfac(tmp_path):
     with pytest.raises(ValueError, match="optimization.optimizer='kfac'.*'adam'"):
         run({**SCAN, "optimization": {"optimizer": "kfac"}}, tmp_path / "r")

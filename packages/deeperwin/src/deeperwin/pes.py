@@ -23,6 +23,7 @@ import numpy as np
 
 __all__ = [
     "AMU_IN_ELECTRON_MASSES",
+    "COORDINATES",
     "HARTREE_IN_WAVENUMBERS",
     "DiatomicFit",
     "H2Reference",
@@ -136,14 +137,28 @@ class DiatomicFit:
         )
 
 
-def _curve_arrays(bond_lengths: Any, energies: Any, errors: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+#: Coordinates of a curve: row key -> (table header, axis label). Only bond lengths must be positive.
+COORDINATES = {
+    "bond_length": ("R (bohr)", "bond length (bohr)"),
+    "amplitude": ("amplitude (bohr)", "displacement amplitude (bohr)"),
+    "geometry_index": ("geometry", "geometry index"),
+}
+
+
+def _check_coordinate(coordinate: str) -> None:
+    if coordinate not in COORDINATES:
+        raise ValueError(f"coordinate={coordinate!r}: expected one of {sorted(COORDINATES)}")
+
+
+def _curve_arrays(bond_lengths: Any, energies: Any, errors: Any,
+                  positive: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     r = np.asarray(bond_lengths, dtype=float)
     e = np.asarray(energies, dtype=float)
     if r.ndim != 1 or e.shape != r.shape:
         raise ValueError(f"energies: expected one energy per bond length, got shapes {e.shape} and {r.shape}")
     if not (np.all(np.isfinite(r)) and np.all(np.isfinite(e))):
         raise ValueError("bond_lengths: bond lengths and energies must be finite")
-    if np.any(r <= 0):
+    if positive and np.any(r <= 0):
         raise ValueError("bond_lengths: must be positive (bohr)")
     if len(np.unique(r)) != len(r):
         raise ValueError("bond_lengths: contains duplicates")
@@ -310,27 +325,34 @@ def pes_table(
     *,
     reference: Any = None,
     hf: Any = None,
+    coordinate: str = "bond_length",
 ) -> list[dict[str, float | None]]:
-    """Rows of a potential energy curve table, sorted by bond length.
+    """Rows of a potential energy curve table, sorted by bond length (or other coordinate).
 
     Parameters
     ----------
     bond_lengths, energies : array_like
-        The curve (bohr, hartree).
+        The curve (bohr, hartree); with another ``coordinate``, its values (any finite,
+        distinct numbers).
     errors : array_like or None
         Standard errors of `energies`.
     reference, hf : array_like or None
         Reference and Hartree-Fock energies at the same bond lengths.
+    coordinate : str
+        What the first argument is, and the key of the first column: ``"bond_length"``
+        (positive, bohr), ``"amplitude"`` (of a displacement, bohr) or ``"geometry_index"``
+        (see ``COORDINATES``).
 
     Returns
     -------
     list of dict
-        Keys ``bond_length``, ``energy``, ``error``, ``reference``, ``hf``,
+        Keys ``bond_length`` (or the ``coordinate``), ``energy``, ``error``, ``reference``, ``hf``,
         ``delta_reference`` (energy - reference) and ``correlation_fraction``
         ((hf - energy) / (hf - reference), the fraction of the correlation energy
         recovered), None where not available.
     """
-    r, e, s = _curve_arrays(bond_lengths, energies, errors)
+    _check_coordinate(coordinate)
+    r, e, s = _curve_arrays(bond_lengths, energies, errors, positive=coordinate == "bond_length")
     order = np.argsort(np.asarray(bond_lengths, dtype=float))
     extra = {}
     for name, values in (("reference", reference), ("hf", hf)):
@@ -348,7 +370,7 @@ def pes_table(
         if ref is not None and hf_i is not None and hf_i != ref:
             frac = (hf_i - float(e[i])) / (hf_i - ref)
         rows.append({
-            "bond_length": float(r[i]), "energy": float(e[i]), "error": None if s is None else float(s[i]),
+            coordinate: float(r[i]), "energy": float(e[i]), "error": None if s is None else float(s[i]),
             "reference": ref, "hf": hf_i, "delta_reference": None if ref is None else float(e[i]) - ref,
             "correlation_fraction": frac,
         })  # fmt: skip
@@ -358,12 +380,14 @@ def pes_table(
 def format_table(rows: list[dict[str, Any]], *, digits: int = 6) -> str:
     """Format :func:`pes_table` rows (or any list of flat dicts) as a Markdown table.
 
-    Columns whose values are all None are left out; deltas are shown in mHa.
+    Columns whose values are all None are left out; deltas are shown in mHa. The first
+    column is headed by its coordinate (``COORDINATES``: ``R (bohr)`` for bond lengths,
+    ``amplitude (bohr)`` for displacements, ``geometry`` for indices of explicit geometries).
     """
     if not rows:
         raise ValueError("rows: expected at least one row")
     cols = [c for c in rows[0] if any(row.get(c) is not None for row in rows)]
-    header = {"bond_length": "R (bohr)", "energy": "E (Ha)", "error": "error (Ha)", "reference": "reference (Ha)",
+    header = {**{k: v[0] for k, v in COORDINATES.items()}, "energy": "E (Ha)", "error": "error (Ha)", "reference": "reference (Ha)",
               "hf": "HF (Ha)", "delta_reference": "E - ref (mHa)", "correlation_fraction": "corr. energy (%)"}  # fmt: skip
 
     def cell(col: str, v: Any) -> str:
@@ -373,8 +397,10 @@ def format_table(rows: list[dict[str, Any]], *, digits: int = 6) -> str:
             return f"{1000 * v:.3f}"
         if col == "correlation_fraction":
             return f"{100 * v:.2f}"
-        if col == "bond_length":
+        if col in ("bond_length", "amplitude"):
             return f"{v:.4f}"
+        if col == "geometry_index":
+            return f"{v:.0f}"
         if isinstance(v, float):
             return f"{v:.{digits}f}"
         return str(v)
@@ -447,6 +473,7 @@ def plot_pes(
     label: str = "VMC",
     title: str | None = None,
     path: str | Path | None = None,
+    coordinate: str = "bond_length",
 ):
     """Plot a potential energy curve with error bars, optional HF and reference curves.
 
@@ -465,6 +492,8 @@ def plot_pes(
         Legend label of the curve and the plot title.
     path : str or Path or None
         Save the figure there (PNG/PDF/SVG by suffix; written to a temporary name, then renamed).
+    coordinate : str
+        What the first argument is (see :func:`pes_table`); sets the axis label.
 
     Returns
     -------
@@ -474,7 +503,8 @@ def plot_pes(
         import matplotlib.pyplot as plt
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("plot_pes needs matplotlib: pip install 'deeperwin[plot]'") from exc
-    r, e, s = _curve_arrays(bond_lengths, energies, errors)
+    _check_coordinate(coordinate)
+    r, e, s = _curve_arrays(bond_lengths, energies, errors, positive=coordinate == "bond_length")
     hf_c = _curve_arg("hf", hf, np.sort(np.asarray(bond_lengths, dtype=float)))
     ref_c = _curve_arg("reference", reference, np.sort(np.asarray(bond_lengths, dtype=float)))
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -487,7 +517,7 @@ def plot_pes(
         grid = np.linspace(*fit.fit_range, 200)
         ax.plot(grid, fit.energy(grid), "-", lw=1, alpha=0.7, label=f"fit ({fit.model})")
         ax.axvline(fit.equilibrium_bond_length, color="C1", lw=0.8, ls=":")
-    ax.set_xlabel("bond length (bohr)")
+    ax.set_xlabel(COORDINATES[coordinate][1])
     ax.set_ylabel("energy (hartree)")
     if title:
         ax.set_title(title)

@@ -197,6 +197,8 @@ def evaluate_shared(run_dir: str | Path, *, n_steps: int | None = None, quiet: b
 def write_pes(run_dir: str | Path) -> dict[str, Any]:
     """Write the potential energy curve of an evaluated shared run: pes.csv, pes.md, pes.json, pes.png.
 
+    The first column is the coordinate of the geometry set: ``bond_length`` (R, bohr) for
+    scans, ``amplitude`` (bohr) for displacements, ``geometry_index`` for explicit lists.
     The table has the energy with its error, Hartree-Fock and, for H2 inside the shipped
     reference grid, the FCI/aug-cc-pV5Z reference. A diatomic scan of at least 5 points
     is fitted (:func:`deeperwin.pes.fit_diatomic`, quartic, error-weighted) for R_e and the
@@ -230,7 +232,8 @@ def write_pes(run_dir: str | Path) -> dict[str, Any]:
         ref = load_h2_reference()
         if x.min() >= ref.bond_lengths[0] and x.max() <= ref.bond_lengths[-1]:
             reference = ref.energy(x)
-    rows = pes_table(x, e, s, reference=reference, hf=hf)
+    key = {"scan": "bond_length", "displacement": "amplitude", "explicit": "geometry_index"}[ev["kind"]]
+    rows = pes_table(x, e, s, reference=reference, hf=hf, coordinate=key)
     for row, g in zip(rows, geoms, strict=True):
         row["hash"] = g["hash"]
     fit, fit_error = None, None
@@ -278,8 +281,8 @@ def write_pes(run_dir: str | Path) -> dict[str, Any]:
     except ImportError:  # the plot extra is not installed
         pass
     else:
-        fig = plot_pes(x, e, s, hf=hf, reference=reference, title=f"{ev['system']}: shared-weight VMC ({coordinate})",
-                       path=run_dir / "pes.png")
+        fig = plot_pes(x, e, s, hf=hf, reference=reference, title=f"{ev['system']}: shared-weight VMC",
+                       path=run_dir / "pes.png", coordinate=key)
         plt.close(fig)
         files.append(run_dir / "pes.png")
     doc["files"] = [str(p) for p in files]
