@@ -22,12 +22,14 @@ def problem():
 CASES = [
     ("gla", 200, -30, 10),
     ("fgla", 100, -32, 10),
+    ("agla", 100, -32, 10),
     ("admm", 100, -32, 10),
     ("lbfgs", 100, -60, 40),
     ("pghi", 0, -50, 30),
     ("rtpghi", 0, -50, 30),
     ("pghi+fgla", 50, -60, 38),
     ("pghi+gla", 50, -55, 35),
+    ("pghi+agla", 50, -60, 38),
     ("pghi+admm", 50, -55, 35),
     ("pghi+lbfgs", 30, -60, 45),
 ]
@@ -57,6 +59,25 @@ def test_iterations_improve_on_their_start(problem):
     assert fgla.spectral_convergence < gla.spectral_convergence - 3
     # and PGHI is a far better start than random phases
     assert reconstruct(s, tf, "pghi+fgla", n_iter=60, length=L).spectral_convergence < fgla.spectral_convergence - 10
+
+
+def test_agla_reduces_to_fgla_and_checks_its_parameters(problem):
+    tf, x, s = problem
+    # with beta = gamma = 1 the accelerated GLA (Nenov et al. 2023) is Fast Griffin-Lim: same iterates
+    fgla = reconstruct(s, tf, "fgla", n_iter=25, length=L)
+    same = reconstruct(s, tf, "agla", n_iter=25, length=L, beta=1.0, gamma=1.0)
+    np.testing.assert_allclose(same.history, fgla.history, atol=1e-9)
+    np.testing.assert_allclose(same.signal, fgla.signal, atol=1e-9)
+    # the defaults differ from FGLA and still improve on their start
+    agla = reconstruct(s, tf, "agla", n_iter=25, length=L)
+    assert not np.allclose(agla.history, fgla.history)
+    assert agla.history[-1] < agla.history[0] - 5
+    with pytest.raises(ValueError, match="gamma"):
+        reconstruct(s, tf, "agla", gamma=2.5)
+    with pytest.raises(ValueError, match="beta"):
+        reconstruct(s, tf, "agla", beta=-1.0)
+    with pytest.raises(ValueError, match="backend='torch'"):
+        reconstruct(s, tf, "pghi+agla", backend="torch")
 
 
 def test_admm_relaxed_consistency(problem):

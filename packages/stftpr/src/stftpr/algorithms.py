@@ -9,6 +9,13 @@ The methods:
 ``"fgla"``
     Fast Griffin-Lim: ``t_n = P_C P_A c_{n-1}``, ``c_n = t_n + alpha (t_n - t_{n-1})``;
     Perraudin, Balazs and Soendergaard, WASPAA 2013 (``alpha = 0.99`` by default).
+``"agla"``
+    Accelerated Griffin-Lim of Nenov, Nguyen, Balazs and Bot (ICASSP 2023, arXiv:2306.12504):
+    ``p_n = P_C P_A c_{n-1}``, ``t_n = (1 - gamma) d_{n-1} + gamma p_n``,
+    ``c_n = t_n + alpha (t_n - t_{n-1})``, ``d_n = t_n + beta (t_n - t_{n-1})``; with
+    ``beta = gamma = 1`` it is Fast Griffin-Lim. Defaults ``alpha = 0.99``, ``beta = 1.1``,
+    ``gamma = 1.1`` (from a small sweep on the benchmark signals; ``gamma >= 1.35`` diverged
+    there).
 ``"admm"``
     Griffin-Lim-like ADMM of Masuyama, Yatabe and Oikawa (IEEE SPL 2019) for
     ``min i_A(x) + g(z)`` subject to ``x = z``:
@@ -21,7 +28,7 @@ The methods:
 ``"lbfgs"``
     L-BFGS (SciPy's L-BFGS-B without bounds) on the signal, minimising
     ``0.5 * sum (|T x| - s)^2`` over all ``M`` channels.
-``"pghi+fgla"`` (default), ``"pghi+gla"``, ``"pghi+admm"``, ``"pghi+lbfgs"``
+``"pghi+fgla"`` (default), ``"pghi+gla"``, ``"pghi+agla"``, ``"pghi+admm"``, ``"pghi+lbfgs"``
     PGHI phase as the starting point of the iterative method (``rtpghi+...`` likewise).
 """
 
@@ -37,7 +44,7 @@ from tqdm.auto import tqdm
 from stftpr.phase_gradient import pghi, rtpghi
 from stftpr.transform import STFT
 
-ITERATIVE = ("gla", "fgla", "admm", "lbfgs")
+ITERATIVE = ("gla", "fgla", "agla", "admm", "lbfgs")
 DIRECT = ("pghi", "rtpghi")
 METHODS = ITERATIVE + DIRECT + tuple(f"{d}+{i}" for d in DIRECT for i in ITERATIVE)
 INITS = ("zeros", "random", "pghi", "rtpghi")
@@ -139,6 +146,8 @@ def reconstruct(
     tol_db: float | None = None,
     length: int | None = None,
     alpha: float = 0.99,
+    beta: float = 1.1,
+    gamma: float = 1.1,
     rho: float | None = None,
     seed: int | None = 0,
     pghi_tol: float | tuple[float, ...] = 1e-10,
@@ -155,7 +164,7 @@ def reconstruct(
     transform
         The :class:`~stftpr.STFT` that produced them.
     method
-        One of ``"pghi+fgla"`` (default), ``"fgla"``, ``"gla"``, ``"admm"``, ``"lbfgs"``,
+        One of ``"pghi+fgla"`` (default), ``"fgla"``, ``"gla"``, ``"agla"``, ``"admm"``, ``"lbfgs"``,
         ``"pghi"``, ``"rtpghi"``, or ``"pghi+<iterative>"`` / ``"rtpghi+<iterative>"``.
     n_iter
         Maximum number of iterations of the iterative method (ignored by ``"pghi"``).
@@ -171,7 +180,11 @@ def reconstruct(
     length
         Signal length (default: the largest length with ``n_frames`` frames).
     alpha
-        Momentum of Fast Griffin-Lim, in ``[0, 1)``.
+        Momentum of Fast Griffin-Lim and of the accelerated Griffin-Lim, in ``[0, 1)``.
+    beta
+        Second inertial parameter of ``"agla"`` (``>= 0``; ignored by the other methods).
+    gamma
+        Relaxation of ``"agla"``, in ``(0, 2)`` (ignored by the other methods).
     rho
         ADMM penalty: None (default) for the indicator of the consistent set, or a positive
         number for the relaxed consistency term (see the module documentation).
@@ -211,6 +224,10 @@ def reconstruct(
     n_iter = _check_int("n_iter", n_iter, 0)
     if not (isinstance(alpha, int | float) and 0 <= alpha < 1):
         raise ValueError(f"alpha must be a number in [0, 1), got {alpha!r}")
+    if not (isinstance(beta, int | float) and np.isfinite(beta) and beta >= 0):
+        raise ValueError(f"beta must be a finite number >= 0, got {beta!r}")
+    if not (isinstance(gamma, int | float) and 0 < gamma < 2):
+        raise ValueError(f"gamma must be a number in (0, 2), got {gamma!r}")
     if rho is not None and not (isinstance(rho, int | float) and np.isfinite(rho) and rho > 0):
         raise ValueError(f"rho must be a positive number or None, got {rho!r}")
     if tol_db is not None and not (isinstance(tol_db, int | float) and np.isfinite(tol_db)):
@@ -239,8 +256,10 @@ def reconstruct(
         return ReconstructionResult(x, c, _scalar(sc), np.empty((0,) + s.shape[:-2]), 0, False, method)
 
     if backend == "torch":
-        if iterative == "lbfgs":
-            raise ValueError("backend='torch' supports methods 'gla', 'fgla' and 'admm' (with or without pghi+)")
+        if iterative in ("lbfgs", "agla"):
+            raise ValueError(
+                f"backend='torch' supports methods 'gla', 'fgla' and 'admm' (with or without pghi+), got {method!r}"
+            )
         from stftpr.torch_backend import iterate_torch
 
         x, c, hist, converged = iterate_torch(
@@ -251,7 +270,7 @@ def reconstruct(
         x, c, hist, converged = _lbfgs(s, phase0, transform, L, n_iter, tol_db, callback, progress)
     else:
         x, c, hist, converged = _iterate_numpy(
-            iterative, s, phase0, transform, L, n_iter, alpha, tol_db, callback, progress, rho
+            iterative, s, phase0, transform, L, n_iter, alpha, tol_db, callback, progress, rho, beta, gamma
         )
     final = hist[-1] if len(hist) else _sc_db(np.abs(c), s, np.linalg.norm(s, axis=(-2, -1)))
     history = np.asarray(hist, dtype=float).reshape((len(hist),) + s.shape[:-2])
@@ -263,7 +282,7 @@ def _scalar(v):
     return float(v) if v.ndim == 0 else v
 
 
-def _iterate_numpy(kind, s, phase0, tf: STFT, L, n_iter, alpha, tol_db, callback, progress, rho=None):
+def _iterate_numpy(kind, s, phase0, tf: STFT, L, n_iter, alpha, tol_db, callback, progress, rho=None, beta=1.1, gamma=1.1):
     cdtype = np.complex64 if s.dtype == np.float32 else np.complex128
     s_raw = np.ascontiguousarray(np.swapaxes(s, -1, -2))  # (..., N, F)
     s_norm = np.linalg.norm(s, axis=(-2, -1))
@@ -288,6 +307,19 @@ def _iterate_numpy(kind, s, phase0, tf: STFT, L, n_iter, alpha, tol_db, callback
                 z = t if rho is None else (rho * t + v) / (1.0 + rho)
                 u = v - z
                 a = np.abs(t)
+            elif kind == "agla":
+                # c holds c_{n-1}; the first iteration starts from t_0 = d_0 = c_0 = P_C c
+                x = tf._raw_synthesis(c if t_prev is None else _project_magnitude(c, s_raw), L)
+                p = tf._raw_analysis(x)
+                a = np.abs(p)
+                if t_prev is None:
+                    t = d = c = p
+                else:
+                    t = (1.0 - gamma) * d + gamma * p
+                    c = t + alpha * (t - t_prev)
+                    d = t + beta * (t - t_prev)
+                t_prev = t
+                t = p  # the consistent coefficients of x, returned at the end
             else:
                 x = tf._raw_synthesis(c, L)
                 t = tf._raw_analysis(x)
