@@ -9,7 +9,8 @@ from redistributor import EmpiricalDistribution
 
 def test_all_points_interpolate_order_statistics(rng):
     x = rng.standard_normal(500)
-    d = EmpiricalDistribution.fit(x, n_quantiles="all")
+    # order-statistic tails (the default Pareto tails smooth the sqrt(n) most extreme samples)
+    d = EmpiricalDistribution.fit(x, n_quantiles="all", tails="exponential")
     xs = np.sort(x)
     r = np.arange(1, 501) / 501
     assert np.allclose(d.cdf(xs), r)
@@ -45,7 +46,7 @@ def test_grid_error_below_sampling_error(rng):
 
 def test_exponential_tail_continues_beyond_sample_range(rng):
     x = rng.standard_normal(10_000)
-    d = EmpiricalDistribution.fit(x)
+    d = EmpiricalDistribution.fit(x, tails="exponential")
     xmax = x.max()
     far = np.array([xmax + 0.1, xmax + 1.0, xmax + 10.0])
     s = d.sf(far)
@@ -174,3 +175,65 @@ def test_many_small_ties_stay_within_grid_budget(rng):
     q = np.unique(x)
     p = full.cdf(q)
     assert np.all(np.abs(grid.cdf(q) - p) <= 0.5 * np.sqrt(p * (1 - p) / n) + 30.0 / n)
+
+
+@pytest.mark.parametrize("dist,ratio", [(stats.expon(), 0.85), (stats.norm(), 0.85), (stats.uniform(), 0.95),
+                                        (stats.genpareto(0.3), 1.3), (stats.t(3), 1.3)],
+                         ids=["expon", "norm", "uniform", "genpareto0.3", "t3"])
+def test_gpd_tail_quantiles_against_exact_quantiles(dist, ratio):
+    # at the k = sqrt(n) most extreme tail probabilities j / (n + 1), compare both tail models with the
+    # exact quantiles of the known distribution, over seeds: the Pareto tail is closer for light and
+    # exponential tails; for heavy tails (the curve passes through the very noisy extreme sample) it is
+    # about as close as the order statistics (README, "Error at the extreme points")
+    n, k = 20_000, 142
+    j = np.arange(1, k + 1)
+    s_pos = j / (n + 1)
+    err_gpd, err_os = [], []
+    for seed in range(6):
+        x = dist.rvs(n, random_state=np.random.default_rng(seed))
+        g = EmpiricalDistribution.fit(x)
+        o = EmpiricalDistribution.fit(x, tails="exponential")
+        assert g.tails == ("gpd", "gpd")
+        # the fitted curve passes through the extreme samples and the anchors exactly
+        assert g.isf(1 / (n + 1)) == pytest.approx(x.max(), rel=1e-12)
+        assert g.ppf(1 / (n + 1)) == pytest.approx(x.min(), rel=1e-12, abs=1e-12)
+        truth = dist.isf(s_pos)
+        err_gpd.append(np.abs(g.isf(s_pos) - truth)[1:].mean())
+        err_os.append(np.abs(o.isf(s_pos) - truth)[1:].mean())
+    assert np.mean(err_gpd) < ratio * np.mean(err_os)
+
+
+def test_gpd_tail_shape_recovers_known_tail_index(rng):
+    n = 200_000
+    for dist, xi in ((stats.genpareto(0.25), 0.25), (stats.expon(), 0.0), (stats.uniform(), -1.0)):
+        d = EmpiricalDistribution.fit(dist.rvs(n, random_state=rng))
+        assert d.tail_shapes[1] == pytest.approx(xi, abs=0.15)
+
+
+def test_gpd_tail_is_a_continuous_distribution(rng):
+    x = rng.standard_t(4, 5000)
+    d = EmpiricalDistribution.fit(x)
+    assert d.tails == ("gpd", "gpd")
+    xs = np.sort(x)
+    lo, hi = xs[0] - 30.0, xs[-1] + 30.0
+    grid = np.linspace(lo, hi, 2_000_001)
+    assert np.all(np.diff(d.cdf(grid)) >= 0)
+    # continuous at the anchors, where the Pareto curves meet the piecewise-linear part
+    for a in (d.knots_x[0], d.knots_x[-1]):
+        assert d.cdf(np.nextafter(a, -np.inf)) == pytest.approx(d.cdf(a), abs=1e-12)
+        assert d.cdf(np.nextafter(a, np.inf)) == pytest.approx(d.cdf(a), abs=1e-12)
+    low, high = grid[grid < 0][::997], grid[grid > 0][::997]
+    assert np.allclose(d.ppf(d.cdf(low)), low, rtol=1e-9, atol=1e-9)
+    assert np.allclose(d.isf(d.sf(high)), high, rtol=1e-9, atol=1e-9)
+    assert abs(np.trapezoid(d.pdf(grid), grid) + d.cdf(lo) + d.sf(hi) - 1.0) < 1e-3
+    # beyond the sample range the tail continues (exponentially, with the Pareto hazard at the extreme)
+    far = xs[-1] + np.array([1.0, 2.0, 3.0])
+    assert np.allclose(np.diff(np.log(d.sf(far))), np.diff(np.log(d.sf(far)))[0])
+
+
+def test_gpd_tail_falls_back_on_ties_and_small_samples(rng):
+    assert EmpiricalDistribution.fit(rng.standard_normal(50)).tails == ("exponential", "exponential")
+    x = np.round(rng.standard_normal(10_000), 1)  # ties in both tails
+    assert EmpiricalDistribution.fit(x).tails == ("exponential", "exponential")
+    y = np.concatenate([rng.standard_normal(10_000), np.full(200, 10.0)])  # an atom at the top only
+    assert EmpiricalDistribution.fit(y).tails == ("gpd", "exponential")

@@ -14,6 +14,7 @@ from redistributor.diagnostics import ks_statistic, plot_transform, report, wass
     {"target": "beta", "target_params": {"a": 2, "b": 5}},
     {"source": "kde", "target": "uniform", "bandwidth": "scott"},
     {"target": "TARGET_SAMPLES", "tails": "clip"},
+    {"target": "TARGET_SAMPLES"},  # default "gpd" tails on source and target
     {"target": ["norm", "expon"], "ties": "midrank", "random_state": 4},
 ])
 def test_save_load_round_trip(rng, tmp_path, kwargs):
@@ -21,6 +22,8 @@ def test_save_load_round_trip(rng, tmp_path, kwargs):
     if kwargs.get("target") == "TARGET_SAMPLES":
         kwargs = dict(kwargs, target=rng.uniform(2, 3, size=(500, 2)))
     r = Redistributor(**kwargs).fit(X)
+    if kwargs.get("tails") is None and kwargs.get("source") is None:
+        assert r.sources_[0].tails == ("gpd", "gpd")
     path = save(r, tmp_path / "model.npz")
     r2 = load(path)
     Xn = np.vstack([X[:100], [[50.0, -9.0], [-1.0, 9.0]]])
@@ -41,7 +44,7 @@ def test_load_rejects_unknown_version_and_other_files(rng, tmp_path):
     meta["format_version"] = 99
     arrays["__meta__"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
     np.savez(tmp_path / "future.npz", **arrays)
-    with pytest.raises(ValueError, match="format_version=99; .* reads versions 1, 2"):
+    with pytest.raises(ValueError, match="format_version=99; .* reads versions 1, 2, 3"):
         load(tmp_path / "future.npz")
     np.savez(tmp_path / "other.npz", a=np.arange(3))
     with pytest.raises(ValueError, match="not a saved redistributor"):

@@ -51,8 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="parameter of the target distribution, repeatable (e.g. --param a=2 --param b=5)")
     tr.add_argument("--source", default="empirical", choices=["empirical", "kde", "sketch"],
                     help="how the source distribution is learned (default: empirical)")
-    tr.add_argument("--tails", default=None, choices=["exponential", "clip"],
-                    help="tail model beyond the sample range (default: exponential)")
+    tr.add_argument("--tails", default=None, choices=["gpd", "exponential", "clip"],
+                    help="tail model of learned distributions (default: gpd, a generalised Pareto curve "
+                         "through the sqrt(n) most extreme samples, exponential beyond the sample range)")
     tr.add_argument("--ties", default="spread", choices=["spread", "midrank"], help="tie handling (default: spread)")
     tr.add_argument("--seed", type=int, default=0, help="random seed (tie spreading, sketch)")
     tr.add_argument("--inverse", action="store_true", help="apply the inverse map (needs --model)")

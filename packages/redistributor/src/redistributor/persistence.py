@@ -10,13 +10,17 @@ Format versions
 ---------------
 1
     parameters and the fitted distributions.
-2 (written now)
+2
     adds the streaming state: the KLL sketches of :meth:`Redistributor.partial_fit` (or of a fit on
     dask input) with their items, compaction counters, seeds and the state of their coin generators,
     so that a loaded redistributor resumes streaming (``partial_fit``, ``merge``) exactly where it
     stopped.  A redistributor that has streamed too little data to be fitted yet can be saved too.
+3 (written now)
+    empirical distributions may have generalised Pareto tails (tail model ``"gpd"``, the default
+    since this version), stored with their shapes and hand-over distances (``tail_shapes``,
+    ``tail_ends``).
 
-Files of both versions are read; a file of any other version gives a ``ValueError`` that names the
+Files of all three versions are read; a file of any other version gives a ``ValueError`` that names the
 version found and the versions this release reads.
 """
 
@@ -38,9 +42,9 @@ from redistributor.empirical import EmpiricalDistribution
 __all__ = ["save", "load", "FORMAT_VERSION"]
 
 FORMAT_NAME = "redistributor"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 #: Format versions this release reads.
-READABLE_VERSIONS = (1, 2)
+READABLE_VERSIONS = (1, 2, 3)
 _SIMPLE = ("n_quantiles", "tails", "bounds", "ties", "bandwidth", "sketch_size", "dtype", "random_state",
            "target_params")
 
@@ -140,7 +144,7 @@ def _build(meta: dict, arrays: dict) -> Distribution:
 
 
 def load(path: str | os.PathLike):
-    """Read a redistributor written by :func:`save` (format version 1 or 2)."""
+    """Read a redistributor written by :func:`save` (format version 1, 2 or 3)."""
     p = Path(path)
     if not p.is_file():
         raise ValueError(f"{str(p)!r} is not a file")

@@ -214,7 +214,10 @@ class Redistributor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     n_quantiles : "auto", "all" or int, default "auto"
         Knot grid of empirical distributions (see :mod:`redistributor.empirical`).
     tails : str or (str, str), optional
-        Tail model(s) of learned empirical distributions: ``"exponential"``, ``"bounds"``, ``"clip"``.
+        Tail model(s) of learned empirical distributions: ``"gpd"`` (default without bounds: a
+        generalised Pareto curve through the ``sqrt(n)`` most extreme samples), ``"exponential"``
+        (every order statistic a knot, exponential beyond), ``"bounds"``, ``"clip"``; see
+        :mod:`redistributor.empirical`.  Sketch-based sources use ``"exponential"`` for ``"gpd"``.
     bounds : (float or None, float or None), optional
         Known bounds of the source support (used by ``tails="bounds"`` and by the kernel density's
         reflection).
@@ -535,7 +538,7 @@ class Redistributor(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
 
         Values outside the support of the target (e.g. above 1 for ``target="uniform"``) have
         ``F_T = 0`` or ``1`` and go to the ends of the source's support: ``-inf`` or ``+inf`` with
-        exponential tails, the bound or the extreme sample with ``"bounds"`` or ``"clip"`` tails.
+        ``"gpd"`` or ``"exponential"`` tails, the bound or the extreme sample with ``"bounds"`` or ``"clip"`` tails.
         """
         return self._run(X, inverse=True)
 
