@@ -21,6 +21,7 @@ from redistributor.legacy import (
 from redistributor.persistence import load, save
 from redistributor.sketch import KLLSketch
 from redistributor.transformer import Redistributor
+from redistributor.v1_files import load_v1
 
 __all__ = [
     "__version__",
@@ -36,6 +37,7 @@ __all__ = [
     "as_distribution",
     "load",
     "load_redistributor",
+    "load_v1",
     "match_image",
     "save",
     "save_redistributor",

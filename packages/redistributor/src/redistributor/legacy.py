@@ -88,7 +88,10 @@ def save_redistributor(d: Any, path: Any) -> None:
 
 
 def load_redistributor(path: Any):
-    """Deprecated 1.x function; reads files written by :func:`redistributor.save` (not 1.x joblib files)."""
+    """Deprecated 1.x function; reads files written by :func:`redistributor.save`.
+
+    1.x joblib files are read by :func:`redistributor.load_v1` (a restricted unpickler), not here.
+    """
     from redistributor.persistence import load
 
     _warn("load_redistributor", "redistributor.load")

@@ -149,7 +149,11 @@ def load(path: str | os.PathLike):
     if not p.is_file():
         raise ValueError(f"{str(p)!r} is not a file")
     if not zipfile.is_zipfile(p):
-        raise ValueError(f"{str(p)!r} is not a saved redistributor (not an .npz archive)")
+        with open(p, "rb") as f:
+            head = f.read(3)
+        hint = ("; it looks like a pickle or joblib file, e.g. from redistributor 1.x: read those with "
+                "redistributor.load_v1(path)") if head[:1] in (b"\x80", b"\x78", b"\x1f") or head == b"BZh" else ""
+        raise ValueError(f"{str(p)!r} is not a saved redistributor (not an .npz archive){hint}")
     try:
         with np.load(p, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
