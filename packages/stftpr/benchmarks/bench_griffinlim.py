@@ -2,8 +2,9 @@
 
 Signals: a speech-like and a music-like signal, 5 s at 16 kHz, made by `stftpr.signals`.
 Configurations: Hann, n_fft 1024, hop 256 (redundancy 4); Gaussian (tfr 1), n_fft 1024,
-hop 256 (redundancy 4) and hop 128 (redundancy 8). Each method runs 100 iterations from
-the same seeded random phase (PGHI+FGLA starts from PGHI instead). All runs use float32
+hop 256 (redundancy 4) and hop 128 (redundancy 8). Each method (GLA, FGLA, the accelerated
+GLA of Nenov et al. 2023, ADMM) runs 100 iterations from the same seeded random phase
+(PGHI+FGLA and PGHI+AGLA start from PGHI instead). All runs use float32
 signals and magnitudes (librosa's usual precision); spectral convergence is computed in
 float64, each method on the transform it inverts (stftpr's STFT, librosa.stft with
 center=True, torchaudio's Spectrogram).
@@ -35,7 +36,7 @@ def sc_db(target: np.ndarray, got: np.ndarray) -> float:
 def run_ours(x, tf: STFT, n_iter: int, seed: int):
     s = np.abs(tf.forward(x)).astype(np.float32)
     rows = []
-    for method in ("gla", "fgla", "admm", "pghi", "pghi+fgla"):
+    for method in ("gla", "fgla", "agla", "admm", "pghi", "pghi+fgla", "pghi+agla"):
         t0, c0 = time.perf_counter(), time.process_time()
         if method == "pghi":  # the phase alone; the synthesis is not timed
             phase = pghi(s, tf, seed=seed)
@@ -45,7 +46,7 @@ def run_ours(x, tf: STFT, n_iter: int, seed: int):
             y = reconstruct(s, tf, method, n_iter=n_iter, length=x.size, seed=seed).signal
             dt, cpu = time.perf_counter() - t0, time.process_time() - c0
         sc = sc_db(s, tf.forward(y.astype(np.float64)))
-        per_iter = dt / n_iter if method in ("gla", "fgla", "admm") else float("nan")
+        per_iter = dt / n_iter if method in ("gla", "fgla", "agla", "admm") else float("nan")
         rows.append((f"stftpr {method.upper()}", dt, per_iter, sc, cpu))
     return rows
 
@@ -125,8 +126,11 @@ def main() -> None:
         "speech-like": speech_like(args.duration, FS, seed=args.seed).astype(np.float32),
         "music-like": music_like(args.duration, FS, seed=args.seed).astype(np.float32),
     }
-    # warm-up: compile the PGHI kernel (numba) outside the timings
+    # warm-up: compile the PGHI kernel (numba) and librosa's numba-compiled overlap-add outside
+    # the timings (otherwise the first librosa row carries seconds of compilation)
     pghi(np.abs(configs[0][1].forward(signals["speech-like"][:4000])), configs[0][1])
+    if librosa_version:
+        run_librosa(signals["speech-like"][:8000], configs[0][1], 2, args.seed)
 
     print(f"# python {platform.python_version()}, {platform.machine()}, librosa {librosa_version}, torchaudio: {torchaudio_status}")
     print(f"# {args.duration:g} s at {FS} Hz, {args.n_iter} iterations, seed {args.seed}")

@@ -4,7 +4,16 @@ import numpy as np
 import pytest
 from _signals import gauss_chirp, harmonic_signal
 
-from stftpr import STFT, RealTimePGHI, _heap, pghi, phase_derivatives, rtpghi, spectral_convergence
+from stftpr import (
+    STFT,
+    RealTimePGHI,
+    _heap,
+    integrate_phase,
+    pghi,
+    phase_derivatives,
+    rtpghi,
+    spectral_convergence,
+)
 
 
 def weighted_phase_error(c, phase):
@@ -147,3 +156,56 @@ def test_pghi_batch_and_bad_tol():
         pghi(s, tf, tol=(1e-3, 1e-1))
     with pytest.raises(ValueError, match="tol"):
         pghi(s, tf, tol=2.0)
+
+
+def exact_phase_steps(x, tf):
+    """Phase steps of a known signal from its complex coefficients (reassignment): with the
+    time-invariant convention, d phase / d x = -Im(V_{g'} / V_g) + 2 pi m / M per sample and
+    d phase / d m = -(2 pi / M) Re(V_{n g} / V_g) per channel, for the Gaussian window."""
+    j = np.arange(tf.window.size) - tf.window.size // 2
+    g_prime = -2 * np.pi * j / tf.lam * tf.window
+    kw = dict(phase="timeinv", onesided=tf.onesided)
+    c = STFT(tf.n_fft, tf.hop, tf.window, **kw).forward(x)
+    c = np.where(np.abs(c) > 0, c, 1.0)
+    m = np.arange(tf.n_freqs)[:, None]
+    if not tf.onesided:
+        m = np.where(m > tf.n_fft // 2, m - tf.n_fft, m)
+    dt = tf.hop * (-np.imag(STFT(tf.n_fft, tf.hop, g_prime, **kw).forward(x) / c) + 2 * np.pi * m / tf.n_fft)
+    df = -(2 * np.pi / tf.n_fft) * np.real(STFT(tf.n_fft, tf.hop, j * tf.window, **kw).forward(x) / c)
+    return dt, df
+
+
+def test_integrate_phase_is_pghi_stage_and_exact_with_exact_steps():
+    # a Gaussian window truncated where it is below 1e-10: the STFT of a Gaussian chirp has a
+    # quadratic phase, so the trapezoidal rule with the exact steps is exact
+    tf = STFT(256, 32, ("gauss", 0.3), phase="timeinv", onesided=False)
+    x = gauss_chirp(2000, 0.1, 0.3, complex_=True)
+    c = tf.forward(x)
+    s = np.abs(c)
+    dt, df = exact_phase_steps(x, tf)
+    assert weighted_phase_error(c, integrate_phase(s, tf, dt, df)) < 1e-6
+    # PGHI is integrate_phase of the estimated steps (also batched)
+    s2 = np.stack([s, s[::-1]])
+    est = phase_derivatives(s2, tf)
+    np.testing.assert_allclose(integrate_phase(s2, tf, *est), pghi(s2, tf), atol=1e-12)
+    with pytest.raises(ValueError, match="dt has shape"):
+        integrate_phase(s, tf, dt[:, :-1], df)
+    with pytest.raises(ValueError, match="df must hold finite"):
+        integrate_phase(s, tf, dt, df * np.nan)
+
+
+def test_exact_steps_show_what_the_integration_on_a_coarse_lattice_costs():
+    """At redundancy 4 (hop 256, 1024 channels, tfr 1) even the exact phase steps of a
+    harmonic signal do not give an exact phase: the trapezoidal rule on the coarse lattice
+    and the truncated window leave an error, which a finer lattice (redundancy 16) removes
+    (the finding of benchmarks/pghi_ceiling.py in miniature)."""
+    x = harmonic_signal(16000)
+    out = {}
+    for hop in (256, 64):
+        tf = STFT(1024, hop, "gauss", phase="timeinv")
+        s = np.abs(tf.forward(x))
+        exact = integrate_phase(s, tf, *exact_phase_steps(x, tf))
+        sc_exact = spectral_convergence(s, tf.inverse(s * np.exp(1j * exact), x.size), tf)
+        sc_est = spectral_convergence(s, tf.inverse(s * np.exp(1j * pghi(s, tf)), x.size), tf)
+        out[hop] = (sc_exact, sc_est)
+    assert out[64][0] < out[256][0] - 10 and out[64][1] < out[256][1] - 10

@@ -4,9 +4,10 @@ The public API:
 
 * :class:`STFT`: the transform (lattice, window, canonical dual, phase convention,
   projection onto consistent coefficients);
-* :func:`reconstruct`: one entry point for Griffin-Lim, Fast Griffin-Lim, ADMM, PGHI,
-  real-time PGHI, L-BFGS and their combinations (default PGHI then Fast Griffin-Lim);
-* :func:`pghi`, :func:`rtpghi`, :class:`RealTimePGHI`: phase gradient heuristic integration;
+* :func:`reconstruct`: one entry point for Griffin-Lim, Fast Griffin-Lim, accelerated
+  Griffin-Lim, ADMM, PGHI, real-time PGHI, L-BFGS and their combinations (default PGHI then Fast Griffin-Lim);
+* :func:`pghi`, :func:`rtpghi`, :class:`RealTimePGHI`: phase gradient heuristic integration
+  (:func:`phase_derivatives` and :func:`integrate_phase` are its two stages);
 * :func:`diagnose`, :func:`find_islands`, :func:`tf_graph`, :func:`reconstruct_islands`:
   stability diagnostics from the theory of Gabor phase retrieval;
 * :func:`spectral_convergence`, :func:`snr`, :func:`snr_per_island`, :func:`inconsistency`:
@@ -36,7 +37,7 @@ from stftpr.metrics import (
     snr_per_island,
     spectral_convergence,
 )
-from stftpr.phase_gradient import RealTimePGHI, pghi, phase_derivatives, rtpghi
+from stftpr.phase_gradient import RealTimePGHI, integrate_phase, pghi, phase_derivatives, rtpghi
 from stftpr.transform import STFT
 from stftpr.windows import gaussian
 
@@ -59,6 +60,7 @@ __all__ = [
     "find_islands",
     "gaussian",
     "inconsistency",
+    "integrate_phase",
     "phase_derivatives",
     "pghi",
     "reconstruct",

@@ -166,6 +166,12 @@ def pghi(
 def _pghi_single(s: np.ndarray, transform: STFT, tols: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     s = np.ascontiguousarray(s)
     dt, df = phase_derivatives(s, transform)
+    return _integrate_single(s, dt, df, transform, tols, rng)
+
+
+def _integrate_single(s, dt, df, transform: STFT, tols: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    dt = np.ascontiguousarray(dt, dtype=np.float64)
+    df = np.ascontiguousarray(df, dtype=np.float64)
     phase = np.zeros(s.shape)
     done = np.zeros(s.shape, dtype=np.uint8)
     peak = float(s.max())
@@ -176,6 +182,59 @@ def _pghi_single(s: np.ndarray, transform: STFT, tols: np.ndarray, rng: np.rando
     rest = done == 0
     phase[rest] = rng.uniform(-np.pi, np.pi, size=int(rest.sum()))
     return _to_convention(phase, transform)
+
+
+def integrate_phase(
+    magnitude: np.ndarray,
+    transform: STFT,
+    dt: np.ndarray,
+    df: np.ndarray,
+    *,
+    tol: float | Sequence[float] = 1e-10,
+    seed: int | None = 0,
+) -> np.ndarray:
+    """Heap integration of given phase steps (the integration stage of PGHI on its own).
+
+    :func:`pghi` is ``integrate_phase(s, tf, *phase_derivatives(s, tf))``. Other estimates of
+    the phase steps can be integrated the same way, for instance the exact ones of a known
+    signal (to separate the error of the estimate from that of the integration on the lattice,
+    as ``benchmarks/pghi_ceiling.py`` does); LTFAT calls this stage ``heapint``.
+
+    Parameters
+    ----------
+    magnitude
+        Magnitudes, shape ``(..., n_freqs, n_frames)``; they order the integration.
+    transform
+        Their transform.
+    dt, df
+        Phase increment per frame and per channel at each coefficient, in the time-invariant
+        convention (as returned by :func:`phase_derivatives`), same shape as ``magnitude``.
+    tol
+        Relative tolerance (passes), as in :func:`pghi`.
+    seed
+        Seed of the random phases below the last tolerance.
+
+    Returns
+    -------
+    numpy.ndarray
+        Phases in the transform's convention, same shape as ``magnitude``.
+    """
+    s_all = transform.check_magnitude(magnitude).astype(np.float64)
+    tols = _check_tol(tol)
+    steps = []
+    for name, arr in (("dt", dt), ("df", df)):
+        arr = np.asarray(arr)
+        if arr.shape != s_all.shape:
+            raise ValueError(f"{name} has shape {arr.shape} but magnitude has shape {s_all.shape}; they must match")
+        if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr) or not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} must hold finite real phase increments")
+        steps.append(arr.astype(np.float64).reshape((-1,) + s_all.shape[-2:]))
+    rng = np.random.default_rng(seed)
+    flat = s_all.reshape((-1,) + s_all.shape[-2:])
+    out = np.empty_like(flat)
+    for b in range(flat.shape[0]):
+        out[b] = _integrate_single(np.ascontiguousarray(flat[b]), steps[0][b], steps[1][b], transform, tols, rng)
+    return out.reshape(s_all.shape)
 
 
 class RealTimePGHI:
