@@ -10,7 +10,7 @@ The methods:
     Fast Griffin-Lim: ``t_n = P_C P_A c_{n-1}``, ``c_n = t_n + alpha (t_n - t_{n-1})``;
     Perraudin, Balazs and Soendergaard, WASPAA 2013 (``alpha = 0.99`` by default).
 ``"agla"``
-    Accelerated Griffin-Lim of Nenov, Nguyen, Balazs and Bot (ICASSP 2023, arXiv:2306.12504):
+    Accelerated Griffin-Lim of Nenov, Nguyen, Balazs and Bot (arXiv:2306.12504, 2023):
     ``p_n = P_C P_A c_{n-1}``, ``t_n = (1 - gamma) d_{n-1} + gamma p_n``,
     ``c_n = t_n + alpha (t_n - t_{n-1})``, ``d_n = t_n + beta (t_n - t_{n-1})``; with
     ``beta = gamma = 1`` it is Fast Griffin-Lim. Defaults ``alpha = 0.99``, ``beta = 1.1``,
