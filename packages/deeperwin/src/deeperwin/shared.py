@@ -17,6 +17,10 @@ state. Each optimisation step trains one geometry, chosen by a scheduler:
 :class:`RoundRobinScheduler` (cyclic) or :class:`VarianceStalenessScheduler` (the geometry
 whose energy variance times staleness is largest). Every random draw of step ``t`` uses
 ``fold_in(key(seed), t)``, so a run restarted from a checkpoint continues exactly.
+
+With :meth:`SharedEngine.use_devices` the walkers of every geometry are split over the local
+devices (the helpers of :mod:`deeperwin.parallel`); parameters and optimiser states are
+replicated and XLA inserts the reductions over walkers, so the step is the same computation.
 """
 
 from __future__ import annotations
@@ -245,6 +249,50 @@ class SharedEngine:
             self.wf = make_wavefunction(self.charges, self.n_up, self.n_down, wf_config)
             _FUNCTION_CACHE[cache_key] = (self.wf, self._build(), self._opt, self._pre_opt)
         self.wf, self._fns, self._opt, self._pre_opt = _FUNCTION_CACHE[cache_key]
+        self.sharding = None  # walker sharding, see use_devices
+        self._devices = None
+
+    def use_devices(self, devices: Any = None) -> None:
+        """Split the walkers of every geometry over ``devices`` (default: all local devices).
+
+        Parameters and optimiser states are replicated. Call before :meth:`init_state` (or
+        put a restored state on the devices with :meth:`place_state`). One host only: the
+        per-step statistics are gathered on the host.
+
+        Raises
+        ------
+        ValueError
+            When ``sampling.n_walkers`` is not a multiple of the number of devices, or the
+            devices are not all addressable from this process.
+        """
+        from deeperwin.parallel import walker_sharding
+
+        devs = jax.local_devices() if devices is None else list(devices)
+        if any(d.process_index != jax.process_index() for d in devs):
+            raise ValueError("devices: shared-weight training shards walkers over the devices of one host only")
+        self.sharding = walker_sharding(self.sampling.n_walkers, devs)
+        self._devices = devs
+
+    def place_state(self, state: SharedState) -> SharedState:
+        """Put a state on the devices: walkers split, the rest replicated (no-op without :meth:`use_devices`)."""
+        if self.sharding is None:
+            return state
+        from deeperwin.parallel import replicated_sharding
+
+        rep = replicated_sharding(self._devices)
+
+        def replicate(tree):
+            return jax.tree_util.tree_map(lambda x: jax.device_put(x, rep) if hasattr(x, "shape") else x, tree)
+
+        walkers = tuple(WalkerState(jax.device_put(w.r, self.sharding), jax.device_put(w.log_prob, self.sharding),
+                                    jax.device_put(w.step_size, rep), jax.device_put(w.acceptance, rep))
+                        for w in state.walkers)
+        return state._replace(shared=replicate(state.shared), specific=replicate(state.specific),
+                              opt_shared=replicate(state.opt_shared), opt_specific=replicate(state.opt_specific),
+                              walkers=walkers)
+
+    def _place(self, x: jax.Array) -> jax.Array:
+        return x if self.sharding is None else jax.device_put(x, self.sharding)
 
     @property
     def n_geometries(self) -> int:
@@ -255,7 +303,7 @@ class SharedEngine:
         return jax.random.fold_in(jax.random.fold_in(jax.random.fold_in(self.key, phase), step), geometry)
 
     def _batch_nuclei(self, g: int) -> jax.Array:
-        return jnp.broadcast_to(self.nuclei[g], (self.sampling.n_walkers, *self.nuclei[g].shape))
+        return self._place(jnp.broadcast_to(self.nuclei[g], (self.sampling.n_walkers, *self.nuclei[g].shape)))
 
     def _schedule(self) -> optax.Schedule:
         o = self.optimization
@@ -337,9 +385,9 @@ class SharedEngine:
             walkers.append(WalkerState(r, jnp.zeros(r.shape[0], self.dtype), jnp.asarray(s.init_step_size, self.dtype),
                                        jnp.asarray(0.0, self.dtype)))
         n = self.n_geometries
-        return SharedState(shared, tuple(specific for _ in range(n)), self._opt.init(shared),
-                           tuple(self._opt.init(specific) for _ in range(n)), tuple(walkers),
-                           np.full(n, -1, dtype=np.int64), np.full(n, np.nan), 0)
+        return self.place_state(SharedState(shared, tuple(specific for _ in range(n)), self._opt.init(shared),
+                                            tuple(self._opt.init(specific) for _ in range(n)), tuple(walkers),
+                                            np.full(n, -1, dtype=np.int64), np.full(n, np.nan), 0))
 
     # ------------------------------------------------------------------ phases
     def pretrain(self, state: SharedState, hfs: Sequence[Any], n_steps: int | None = None,
@@ -368,15 +416,15 @@ class SharedEngine:
             walkers[g] = self._fns.sweep(merge_params(shared, specific[g]), walkers[g], nuclei,
                                          self._key(_PRETRAIN, i, g))
             phi_up, phi_down = hfs[g].eval_orbitals(np.asarray(walkers[g].r, dtype=float))
-            t_up = jnp.asarray(phi_up[:, :self.n_up, :], self.dtype)
-            t_down = jnp.asarray(phi_down[:, self.n_up:, :], self.dtype)
+            t_up = self._place(jnp.asarray(phi_up[:, :self.n_up, :], self.dtype))
+            t_down = self._place(jnp.asarray(phi_down[:, self.n_up:, :], self.dtype))
             shared, specific[g], opt_states[g], value = self._fns.pretrain_step(shared, specific[g], opt_states[g],
                                                                                walkers[g].r, nuclei, t_up, t_down)
             if callback is not None:
                 callback(i, float(value))
-        return state._replace(shared=shared, specific=tuple(specific), walkers=tuple(walkers),
-                              opt_shared=self._opt.init(shared),
-                              opt_specific=tuple(self._opt.init(sp) for sp in specific))
+        return self.place_state(state._replace(shared=shared, specific=tuple(specific), walkers=tuple(walkers),
+                                               opt_shared=self._opt.init(shared),
+                                               opt_specific=tuple(self._opt.init(sp) for sp in specific)))
 
     def burn_in(self, state: SharedState, n_sweeps: int | None = None) -> SharedState:
         """``n_sweeps`` (default ``sampling.burn_in``) sweeps at every geometry with fixed parameters."""

@@ -15,8 +15,9 @@ makes :func:`deeperwin.run.run` call :func:`run_shared`. The run directory holds
     pes.png            energy with error bars against the coordinate (with the ``plot`` extra)
 
 The coordinate of a geometry is the bond length for ``kind: scan``, the amplitude for
-``kind: displacement`` and the index for ``kind: explicit``. Shared-weight runs use Adam
-on one device.
+``kind: displacement`` and the index for ``kind: explicit``. Shared-weight runs use Adam;
+with ``parallel.shard_walkers`` (the default) and several local devices, the walkers of every
+geometry are split over them (one host; ``parallel.distributed`` is refused).
 """
 
 from __future__ import annotations
@@ -72,15 +73,21 @@ def build_shared_engine(cfg: RunConfig, mols: list[Any]):
     if cfg.optimization.optimizer != "adam":
         raise ValueError(f"optimization.optimizer={cfg.optimization.optimizer!r}: shared-weight training over "
                          f"'geometries' needs 'adam'")
+    if cfg.parallel.distributed:
+        raise ValueError("parallel.distributed=True: shared-weight training over 'geometries' runs on the devices of "
+                         "one host (set parallel.distributed: false)")
     if cfg.dtype == "float64":
         jax.config.update("jax_enable_x64", True)
     o = cfg.optimization.model_dump()
     o.pop("n_steps")
     o.pop("basis")
-    return SharedEngine(mols, wavefunction=WavefunctionConfig(**cfg.wavefunction.model_dump()),
-                        sampling=SamplingConfig(**cfg.sampling.model_dump()), optimization=OptimizationConfig(**o),
-                        scheduler=cfg.geometries.scheduler, staleness_weight=cfg.geometries.staleness_weight,
-                        seed=cfg.seed, dtype=cfg.dtype)
+    engine = SharedEngine(mols, wavefunction=WavefunctionConfig(**cfg.wavefunction.model_dump()),
+                          sampling=SamplingConfig(**cfg.sampling.model_dump()), optimization=OptimizationConfig(**o),
+                          scheduler=cfg.geometries.scheduler, staleness_weight=cfg.geometries.staleness_weight,
+                          seed=cfg.seed, dtype=cfg.dtype)
+    if cfg.parallel.shard_walkers and len(jax.local_devices()) > 1:
+        engine.use_devices()
+    return engine
 
 
 def run_shared(cfg: RunConfig, run_dir: str | Path, *, quiet: bool = False,
@@ -142,7 +149,7 @@ def _load(run_dir: Path):
     mols = [db.molecule(k) for k in db.keys()]
     engine = build_shared_engine(cfg, mols)
     state, meta = load_checkpoint(run_dir, engine.init_state())
-    return cfg, engine, state._replace(step=int(meta["step"]))
+    return cfg, engine, engine.place_state(state._replace(step=int(meta["step"])))
 
 
 def restart_shared(run_dir: str | Path, *, quiet: bool = False, stop_after: int | None = None) -> dict[str, Any]:
