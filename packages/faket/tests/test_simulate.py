@@ -11,7 +11,15 @@ import yaml
 
 from faket.cli import main
 from faket.mrc import read_mrc, write_mrc
-from faket.simulate import add_gaussian_noise, load_config, measured_like, simulate, tilt_angles
+from faket.simulate import (
+    add_gaussian_noise,
+    apply_ctf,
+    ctf_2d,
+    load_config,
+    measured_like,
+    simulate,
+    tilt_angles,
+)
 
 
 def _balls(seed, shape=(16, 32, 32)):
@@ -69,6 +77,27 @@ def test_measured_like_ctf_and_tilt_dependence():
     noisy = measured_like(clean, angles, snr=0.1, seed=0)
     resid = noisy - out
     assert resid[2].var() / resid[0].var() == pytest.approx(2.0, rel=0.15)  # variance ~ 1 / cos(tilt)
+
+
+def test_apply_ctf_multiplies_each_plane_wave_by_the_closed_form_ctf():
+    # a plane wave of integer frequency (m/h, n/w) is an eigenfunction of the filter
+    h, w = 24, 32
+    y, x = np.mgrid[0:h, 0:w]
+    waves, expected = [], []
+    for m, n in ((0, 3), (2, 5), (5, 0)):
+        wave = np.cos(2 * math.pi * (m * y / h + n * x / w))
+        k2 = (m / h) ** 2 + (n / w) ** 2
+        chi = math.pi * 35.0 * k2
+        ctf = -(math.sqrt(1 - 0.1**2) * math.sin(chi) + 0.1 * math.cos(chi)) * math.exp(-20.0 * k2)
+        waves.append(wave + 7.0)  # the mean of each tilt is removed
+        expected.append(ctf * wave)
+    out = apply_ctf(np.array(waves), defocus=35.0, amplitude_contrast=0.1, b_factor=20.0)
+    np.testing.assert_allclose(out, np.array(expected), atol=1e-5)
+    assert ctf_2d((4, 4), defocus=40.0, amplitude_contrast=0.07)[0, 0] == pytest.approx(-0.07)
+    with pytest.raises(ValueError, match="amplitude_contrast: 1.5"):
+        ctf_2d((4, 4), amplitude_contrast=1.5)
+    with pytest.raises(ValueError, match="colour: 2"):
+        measured_like(np.ones((1, 4, 4)) + np.eye(4), np.zeros(1), colour=2)
 
 
 def test_end_to_end_run_directory(tmp_path, capsys):

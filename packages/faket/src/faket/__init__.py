@@ -22,7 +22,7 @@ from faket.noise import NoiseModel, match_moments
 from faket.phantom import Phantom, make_phantom
 from faket.projection import backproject, project
 from faket.reconstruction import fbp, sirt
-from faket.simulate import SimulateConfig, add_gaussian_noise, measured_like, tilt_angles
+from faket.simulate import SimulateConfig, add_gaussian_noise, apply_ctf, measured_like, tilt_angles
 from faket.style import (
     MultiScaleTextureModel,
     StyleModel,
@@ -78,6 +78,7 @@ __all__ = [
     "scaled_mse",
     "SimulateConfig",
     "measured_like",
+    "apply_ctf",
     "add_gaussian_noise",
     "tilt_angles",
     "compare_tilt_series",

@@ -13,6 +13,13 @@ applies to series of any length.
 Modalities: ``"noisy"`` evaluates the curves at each tilt (tilt-dependent); ``"baseline"``
 uses their averages over the tilt range (tilt-independent). Moment matching rescales each tilt
 to the mean and spread the model gives for it.
+
+The names follow the two ways of adding noise of this model; they are not the data
+modalities of the FakET paper's evaluation. There, NOISY is simple additive noise on the
+projections (what ``apply(..., modality="noisy")`` makes), while BASELINE is the output of a
+physics-based simulator (CTF and noise) approximating the microscope; the package's
+ablation (``benchmarks/bench_ablation.py``) builds that BASELINE from
+:func:`faket.simulate.apply_ctf` followed by a NoiseModel, not from ``modality="baseline"``.
 """
 
 from __future__ import annotations

@@ -48,6 +48,8 @@ __all__ = [
     "SimulateConfig",
     "TransferSettings",
     "add_gaussian_noise",
+    "apply_ctf",
+    "ctf_2d",
     "load_config",
     "measured_like",
     "simulate",
@@ -190,6 +192,56 @@ def add_gaussian_noise(clean: np.ndarray, snr: float, *, seed: int = 0) -> np.nd
     return (clean + rng.normal(0.0, sigma, clean.shape)).astype(np.float32)
 
 
+def ctf_2d(shape: tuple[int, int], *, defocus: float = 40.0, amplitude_contrast: float = 0.07, b_factor: float = 30.0) -> np.ndarray:
+    """The contrast transfer function on the FFT grid of an image of `shape` ``(h, w)``.
+
+    ``-(sqrt(1 - A**2) sin(chi) + A cos(chi)) * exp(-b_factor * k**2)`` with
+    ``chi = pi * defocus * k**2`` and ``k`` the spatial frequency in cycles per pixel (the
+    layout of :func:`numpy.fft.fftfreq`, zero frequency first).
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Image height and width.
+    defocus : float
+        Defocus term (pixels squared); larger moves the first zero to lower frequencies.
+    amplitude_contrast : float
+        Amplitude contrast fraction ``A`` in [0, 1].
+    b_factor : float
+        Envelope decay (>= 0).
+    """
+    if len(shape) != 2 or min(shape) < 1:
+        raise ValueError(f"shape: {tuple(shape)!r} is not accepted; accepted: (height, width), both >= 1")
+    if not (math.isfinite(defocus) and math.isfinite(b_factor) and b_factor >= 0):
+        raise ValueError(f"defocus/b_factor: {defocus!r}/{b_factor!r} are not accepted; accepted: finite numbers, b_factor >= 0")
+    if not 0.0 <= amplitude_contrast <= 1.0:
+        raise ValueError(f"amplitude_contrast: {amplitude_contrast!r} is not accepted; accepted: a fraction in [0, 1]")
+    ky = np.fft.fftfreq(int(shape[0]))[:, None]
+    kx = np.fft.fftfreq(int(shape[1]))[None, :]
+    k2 = ky**2 + kx**2
+    chi = math.pi * defocus * k2
+    a = amplitude_contrast
+    return -(math.sqrt(1 - a * a) * np.sin(chi) + a * np.cos(chi)) * np.exp(-b_factor * k2)
+
+
+def apply_ctf(clean: np.ndarray, *, defocus: float = 40.0, amplitude_contrast: float = 0.07, b_factor: float = 30.0) -> np.ndarray:
+    """Filter every tilt of `clean` (mean removed per tilt) with the CTF of :func:`ctf_2d`.
+
+    This is the deterministic imaging part of :func:`measured_like` (no noise, no offset).
+
+    Returns
+    -------
+    numpy.ndarray
+        Float32 tilt series of the same shape.
+    """
+    return _ctf_filtered(check_tilt_series(clean, "clean"), defocus, amplitude_contrast, b_factor).astype(np.float32)
+
+
+def _ctf_filtered(clean: np.ndarray, defocus: float, amplitude_contrast: float, b_factor: float) -> np.ndarray:
+    ctf = ctf_2d(clean.shape[1:], defocus=defocus, amplitude_contrast=amplitude_contrast, b_factor=b_factor)
+    return np.real(np.fft.ifft2(np.fft.fft2(clean - clean.mean(axis=(1, 2), keepdims=True)) * ctf))
+
+
 def measured_like(
     clean: np.ndarray,
     angles: np.ndarray,
@@ -232,14 +284,15 @@ def measured_like(
     ang = np.asarray(angles, dtype=np.float64)
     if ang.shape != (clean.shape[0],):
         raise ValueError(f"angles: {ang.shape[0] if ang.ndim == 1 else ang.shape} angles for {clean.shape[0]} tilts; accepted: one angle per tilt")
+    if not (math.isfinite(snr) and snr > 0):
+        raise ValueError(f"snr: {snr!r} is not accepted; accepted: a finite positive number")
+    if not 0.0 <= colour <= 1.0:
+        raise ValueError(f"colour: {colour!r} is not accepted; accepted: a fraction in [0, 1]")
     n, h, w = clean.shape
     ky = np.fft.fftfreq(h)[:, None]
     kx = np.fft.fftfreq(w)[None, :]
     k2 = ky**2 + kx**2
-    chi = math.pi * defocus * k2
-    a = amplitude_contrast
-    ctf = -(math.sqrt(1 - a * a) * np.sin(chi) + a * np.cos(chi)) * np.exp(-b_factor * k2)
-    imaged = np.real(np.fft.ifft2(np.fft.fft2(clean - clean.mean(axis=(1, 2), keepdims=True)) * ctf))
+    imaged = _ctf_filtered(clean, defocus, amplitude_contrast, b_factor)
     rng = np.random.default_rng(seed)
     sig = float(imaged[np.argmin(np.abs(ang))].std()) or 1.0
     lowpass = np.exp(-k2 / (2 * 0.05**2))
