@@ -73,3 +73,8 @@ def test_evaluate_command(stacks, capsys):
     assert printed["mean_abs_diff"] == 0 and printed["gram_mean"] == pytest.approx(0, abs=1e-6)
     assert "spectrum_simulated" in json.loads(out.read_text())
     _one_line_error(capsys, ["evaluate", str(stacks / "content.mrc"), str(stacks / "style2.mrc")], "measured: 2 tilts")
+    argv = ["evaluate", str(stacks / "content.mrc"), str(stacks / "style.mrc"), "--out", str(out)]
+    _one_line_error(capsys, argv, "exists", "--overwrite")
+    assert json.loads(out.read_text())["gram_mean"] == pytest.approx(0, abs=1e-6)  # left as it was
+    assert main(argv + ["--overwrite"]) == 0
+    assert json.loads(out.read_text())["gram_mean"] > 0

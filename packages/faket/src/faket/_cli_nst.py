@@ -80,6 +80,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ev.add_argument("--threshold", type=float, default=0.3, help="NCC threshold of a detection (default 0.3)")
     ev.add_argument("--tolerance", type=float, default=3.0, help="matching distance in voxels for F1 (default 3)")
     ev.add_argument("--out", type=Path, default=None, help="write the metrics as JSON here")
+    ev.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     ev.set_defaults(func=_cmd_evaluate)
 
     demo = sub.add_parser("demo", help="run the small headline example and write its outputs")
@@ -172,6 +173,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from faket.mrc import read_mrc
     from faket.style import make_style_model
 
+    if args.out is not None and args.out.exists() and not args.overwrite:
+        raise FileExistsError(f"--out: {str(args.out)!r} exists; pass --overwrite to replace it")
     model = make_style_model(args.style_model, weights=args.weights) if args.weights else args.style_model
     metrics = compare_tilt_series(read_mrc(args.simulated).data, read_mrc(args.measured).data, style_model=model)
     summary = {k: v for k, v in metrics.items() if not isinstance(v, list)}
