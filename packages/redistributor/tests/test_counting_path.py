@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+import redistributor.images as images_module
 import redistributor.transformer as transformer_module
 from redistributor import EmpiricalDistribution, Redistributor
 from redistributor.images import match_image
@@ -15,6 +16,7 @@ def general_path(monkeypatch):
 
     def use():
         monkeypatch.setattr(transformer_module, "_MAX_LEVELS", 0)
+        monkeypatch.setattr(images_module, "_SPREAD_TABLE", False)
 
     return use
 
@@ -96,8 +98,9 @@ def test_spread_is_uniform_within_each_jump(rng):
     assert np.allclose(mid, 0.5 * (lo[v] + hi[v]), rtol=0, atol=1e-15)
 
 
-@pytest.mark.parametrize("ties", ["spread", "midrank"])
-@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+# 8-bit images with ties="spread" take the table path: same distribution, another random stream
+# (test_8bit_spread_table_has_the_distribution_of_the_general_path)
+@pytest.mark.parametrize("ties,dtype", [("spread", np.uint16), ("midrank", np.uint8), ("midrank", np.uint16)])
 def test_match_image_counting_path_equals_general_path(rng, general_path, ties, dtype):
     top = np.iinfo(dtype).max
     img = (rng.random((90, 80, 3)) ** 2 * top).astype(dtype)
@@ -107,3 +110,39 @@ def test_match_image_counting_path_equals_general_path(rng, general_path, ties, 
     general_path()
     assert np.array_equal(match_image(img, ref, ties=ties, random_state=1), fast)
     assert np.array_equal(match_image(img, stats.uniform(0, top), ties=ties, random_state=1), fast_dist)
+
+
+def test_integer_levels_counts_8bit_by_byte_pairs(rng):
+    for dtype in (np.uint8, np.int8, bool):
+        for n in (1, 2, 7, 100_001):
+            x = rng.integers(0, 2, n).astype(bool) if dtype is bool else \
+                rng.integers(np.iinfo(dtype).min, np.iinfo(dtype).max + 1, n).astype(dtype)
+            for view in (x, x[::3]):  # contiguous and strided (an image channel)
+                lo, counts = transformer_module.integer_levels(view)
+                assert np.array_equal(counts, np.bincount(view.astype(np.int64) - lo, minlength=counts.size))
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8])
+def test_8bit_spread_table_has_the_distribution_of_the_general_path(rng, general_path, dtype):
+    # joint counts of (input level, output level) from the table path and from the general per-pixel
+    # path (each pixel evaluated at its own uniform position in the jump) are two samples of the same
+    # distribution: chi-square test of homogeneity, per channel
+    info = np.iinfo(dtype)
+    img = (rng.beta(2, 3, (300, 200, 3)) * 40 + max(info.min, 0) + 10).astype(dtype)  # 40 levels: wide jumps
+    ref = (rng.beta(5, 2, (250, 240, 3)) * 120).astype(np.uint8)
+    table = match_image(img, ref, random_state=3)
+    assert np.array_equal(table, match_image(img, ref, random_state=3))  # seeded
+    assert not np.array_equal(table, match_image(img, ref, random_state=4))
+    general_path()
+    general = match_image(img, ref, random_state=5)
+    for c in range(3):
+        key_t = img[..., c].astype(np.int64).ravel() * 256 + table[..., c].astype(np.int64).ravel() - info.min * 256
+        key_g = img[..., c].astype(np.int64).ravel() * 256 + general[..., c].astype(np.int64).ravel() - info.min * 256
+        keys = np.union1d(key_t, key_g)
+        ct = np.stack([np.searchsorted(keys, np.sort(key_t)), np.searchsorted(keys, np.sort(key_g))])
+        counts = np.stack([np.bincount(ct[0], minlength=keys.size), np.bincount(ct[1], minlength=keys.size)])
+        assert np.array_equal(counts.sum(0) > 0, np.ones(keys.size, dtype=bool))
+        big = counts.sum(0) >= 20  # cells with enough counts for the chi-square approximation
+        assert counts[:, big].sum() > 0.99 * img[..., c].size
+        res = stats.chi2_contingency(counts[:, big])
+        assert res.pvalue > 1e-3

@@ -21,7 +21,11 @@ In ``"rgb"`` space integer images are matched in their own pixel units and take 
 :class:`~redistributor.transformer.Redistributor`: the channel distributions come from
 :func:`numpy.bincount` (no sort of the pixels) and the map is evaluated once per distinct level into a
 lookup table; with ``ties="spread"`` each pixel still gets its own seeded position within the jump
-of its level.  The result equals the general (sort-based) path exactly.
+of its level.  The result equals the general (sort-based) path exactly, except for 8-bit images with
+``ties="spread"``: there the seeded position is drawn as one of 256 cells of the jump and the rounded
+output read from a table over (level, cell), refined exactly in the few cells where the output steps
+(:func:`_spread_8bit`); every pixel gets the same distribution of outputs as in the general path, from a
+different random stream.
 """
 
 from __future__ import annotations
@@ -140,6 +144,69 @@ def _check_image(img: Any, name: str) -> np.ndarray:
     return arr
 
 
+#: within-tie cells of the 8-bit spreading table: 256 per level, so that (level, cell) is one uint16
+_CELLS = 256
+_AMBIGUOUS = np.uint16(0xFFFF)
+_LUT_ROWS = 1 << 20
+#: whether 8-bit images with ``ties="spread"`` take the table path (the tests switch it off to compare)
+_SPREAD_TABLE = True
+
+
+def _spread_8bit(r: Redistributor, x: np.ndarray, factor: float, out: np.ndarray) -> None:
+    """Spread the tied pixels of 8-bit channels by a lookup table; write the rounded result into ``out``.
+
+    The general counting path draws, for every pixel on an atom of its channel's CDF (every pixel of an
+    image, in practice), a uniform position ``u`` within the jump of its level and evaluates the target
+    quantile function there; the output pixel is ``clip(rint(factor Q_T(F_lo + u dF)))``.  Since that
+    is a monotone step function of ``u``, it is tabulated instead: ``u`` is drawn as one of 256 equal
+    cells of ``[0, 1)`` (a seeded random byte) and the output is read from a 65536-entry table indexed
+    by the 16-bit number (level, cell), built from one quantile evaluation per cell edge of each level.
+    Cells whose two edges give different outputs (a step of the output inside the cell) are marked;
+    for the few pixels that land in one, ``u`` is completed by a uniform draw within the cell and
+    evaluated exactly.  Each pixel therefore gets exactly the output distribution of the general path
+    (``u`` uniform on ``[0, 1)``), from a different, equally seeded, random stream; levels that are not
+    atoms map deterministically, as in the general path.
+    """
+    info = np.iinfo(x.dtype)
+    lo, hi = max(int(info.min), 0), int(info.max)
+    edges = np.arange(_CELLS + 1, dtype=np.float64) / _CELLS
+    vals = np.arange(int(info.min), int(info.max) + 1, dtype=np.float64)
+    rng = np.random.default_rng(r._seed_seq())
+    pair = np.empty((min(x.shape[0], _LUT_ROWS), 2), dtype=np.uint8)  # (cell, level) bytes = one uint16
+
+    def rounded(y: np.ndarray) -> np.ndarray:
+        return np.clip(np.rint(y * factor) if factor != 1.0 else np.rint(y), lo, hi)
+
+    for j in range(x.shape[1]):
+        src, tgt = r.sources_[j], r.targets_[j]
+        F, S = src.cdf_sf_ties(vals, "midrank", None)
+        table = np.repeat(rounded(tgt._ppf_cdf_sf(F, S)).astype(np.uint16), _CELLS)  # non-atoms: one value
+        at, f_lo, df, s_hi, ds = src.atom_jumps(vals)
+        jumps = np.zeros((vals.size, 4))
+        if at.any():
+            f = f_lo[:, None] + edges[None, :] * df[:, None]
+            s_ = s_hi[:, None] - (edges[None, :] - 1.0) * ds[:, None]  # S_hi + (1 - u) dS, as the general path
+            o = rounded(tgt._ppf_cdf_sf(f.ravel(), s_.ravel())).reshape(f.shape)
+            cell = np.where(o[:, :-1] == o[:, 1:], o[:, :-1], float(_AMBIGUOUS)).astype(np.uint16)
+            table.reshape(vals.size, _CELLS)[at] = cell
+            jumps[at] = np.column_stack([f_lo, df, s_hi, ds])
+        col = x[:, j].view(np.uint8)  # int8: level index of value v is (v - min) = byte ^ 0x80
+        for start in range(0, col.shape[0], _LUT_ROWS):
+            c = col[start : start + _LUT_ROWS]
+            kk = pair[: c.shape[0]]
+            kk[:, 0] = np.frombuffer(rng.bytes(c.shape[0]), dtype=np.uint8)
+            kk[:, 1] = c if info.min == 0 else c ^ np.uint8(0x80)
+            k = kk.view("<u2").reshape(-1)  # level * 256 + cell
+            v = table[k]
+            amb = np.flatnonzero(v == _AMBIGUOUS)
+            if amb.size:
+                level = k[amb] >> 8
+                u = ((k[amb] & 0xFF) + rng.random(amb.size)) / _CELLS
+                t = jumps[level]
+                v[amb] = rounded(tgt._ppf_cdf_sf(t[:, 0] + u * t[:, 1], t[:, 2] - (u - 1.0) * t[:, 3]))
+            out[start : start + _LUT_ROWS, j] = v
+
+
 def match_image(image: Any, reference: Any, *, color_space: str = "rgb", source: str = "empirical",
                 ties: str = "spread", random_state: Any = 0) -> np.ndarray:
     """Redistribute the pixels of ``image`` to follow ``reference``, per channel.
@@ -206,6 +273,16 @@ def match_image(image: Any, reference: Any, *, color_space: str = "rgb", source:
             tgt = [as_distribution(t, "reference") for t in tgt]
             r = Redistributor(target=tgt, **common)  # distributions are given in pixel units
             factor = 1.0
+        if (_SPREAD_TABLE and ties == "spread" and source == "empirical" and img.dtype.itemsize == 1
+                and img.dtype.kind in "iu"):
+            # 8-bit images: a lookup table over (level, within-tie cell) instead of one quantile
+            # evaluation per pixel; same distribution of outputs (see _spread_8bit)
+            r.fit(x)
+            result = np.empty(img.shape, dtype=img.dtype).reshape(-1, channels)
+            _spread_8bit(r, x, factor, result[:, :colour])
+            if has_alpha:
+                result[:, colour] = img.reshape(-1, channels)[:, colour]
+            return result.reshape(img.shape)
         out = r.fit_transform(x)
     else:
         convert = _to_lab if color_space == "lab" else (lambda px, sc: _chunked(_identity, px, sc))
