@@ -145,11 +145,16 @@ def _fit_gpd(z: np.ndarray) -> tuple[float, float] | None:
     L = np.log((k + 1) / j)
     Lk = L[-1]
     zmax = float(z[-1])
-    xi = _XI_GRID[:, None]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        shape = np.where(xi == 0, L[None, :-1] / Lk, np.expm1(xi * L[None, :-1]) / np.expm1(xi * Lk))
-    resid = z[None, :-1] - zmax * shape
-    sse = (resid * resid) @ j[:-1]
+    sse = np.empty(_XI_GRID.size)
+    Li, zi, wi = L[None, :-1], z[None, :-1], j[:-1]
+    for start in range(0, _XI_GRID.size, 32):  # blocks of the grid: a few hundred kB at a time
+        xi = _XI_GRID[start : start + 32, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shape = np.where(xi == 0, Li / Lk, np.expm1(xi * Li) / np.expm1(xi * Lk))
+        shape *= -zmax
+        shape += zi
+        shape *= shape
+        sse[start : start + 32] = shape @ wi
     best = float(_XI_GRID[int(np.argmin(sse))])
     sigma = zmax / Lk if best == 0 else best * zmax / math.expm1(best * Lk)
     if not (math.isfinite(sigma) and sigma > 0):
