@@ -135,8 +135,8 @@ def test_fine_tune_from_trained_parameters_and_bad_input():
 
     with pytest.raises(ValueError, match=r"molecules\[1\]"):
         SharedEngine([get_system("H2"), get_system("He")])
-    with pytest.raises(ValueError, match="optimizer='kfac'"):
-        SharedEngine(bond_length_scan("H2", [1.0]), optimization=OptimizationConfig(optimizer="kfac"))
+    with pytest.raises(ValueError, match="optimizer='sgd'"):
+        SharedEngine(bond_length_scan("H2", [1.0]), optimization=OptimizationConfig(optimizer="sgd"))
     with pytest.raises(ValueError, match="n_steps=4"):
         eng.evaluate(state, 4)
 
@@ -225,3 +225,49 @@ def test_sharded_shared_run_matches_single_device():
     # a configuration shards by default over the local devices and names a bad walker count
     assert out["config_shards"] == 4
     assert "n_walkers=30" in out["bad_walkers"]
+
+
+@pytest.mark.slow
+def test_kfac_shared_training_touches_only_the_trained_geometry_and_restarts_exactly(tmp_path):
+    """KFAC with one state for all geometries: a step changes the shared parameters and those of its geometry.
+
+    Slow (about 3 minutes on the loaded 2-core CPU, mostly compiling KFAC).
+    """
+    def engine():
+        return SharedEngine(bond_length_scan("H2", [1.0, 2.5]), wavefunction=TINY_WF,
+                            sampling=SamplingConfig(n_walkers=64, steps_per_sample=3, burn_in=10),
+                            optimization=OptimizationConfig(optimizer="kfac", learning_rate=0.05, pretrain_steps=0,
+                                                            kfac_norm_constraint=1e-2),
+                            seed=2)
+
+    eng = engine()
+    state = eng.burn_in(eng.init_state())
+    start = eng.evaluate(state, 16)
+    before = state
+    state, stats = eng.train_step(state)
+    assert stats["geometry"] == 0 and stats["accepted"]
+    leaves = jax.tree_util.tree_leaves
+    assert any(not np.array_equal(a, b) for a, b in zip(leaves(state.shared), leaves(before.shared), strict=True))
+    assert any(not np.array_equal(a, b) for a, b in zip(leaves(state.specific[0]), leaves(before.specific[0]),
+                                                         strict=True))
+    for a, b in zip(leaves(state.specific[1]), leaves(before.specific[1]), strict=True):
+        np.testing.assert_array_equal(a, b)  # geometry 1 was not trained at this step
+    for _ in range(79):
+        state, stats = eng.train_step(state)
+        assert stats["accepted"]
+    end = eng.evaluate(state, 32)
+    ref = load_h2_reference().energy([1.0, 2.5])
+    for g in range(2):
+        assert end[g]["energy"] < start[g]["energy"] - 0.2, (start[g], end[g])
+        assert end[g]["energy"] > ref[g] - 5 * end[g]["error"] - 2e-3
+    # exact restart with the KFAC state in the checkpoint
+    save_checkpoint(tmp_path, state, {"step": state.step})
+    cont = state
+    for _ in range(3):
+        cont, _ = eng.train_step(cont)
+    restored, meta = load_checkpoint(tmp_path, engine().init_state())
+    restored = restored._replace(step=int(meta["step"]))
+    for _ in range(3):
+        restored, _ = eng.train_step(restored)
+    for a, b in zip(leaves(cont), leaves(restored), strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))

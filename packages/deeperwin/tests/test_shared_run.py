@@ -92,9 +92,9 @@ def test_displacement_run_table_is_labelled_by_amplitude(tmp_path):
     assert pes["fit"] is None  # no diatomic fit of a displacement set
 
 
-def test_shared_run_refuses_kfac(tmp_path):
-    with pytest.raises(ValueError, match="optimization.optimizer='kfac'.*'adam'"):
-        run({**SCAN, "optimization": {"optimizer": "kfac"}}, tmp_path / "r")
+def test_shared_run_refuses_several_hosts(tmp_path):
+    with pytest.raises(ValueError, match="parallel.distributed=True"):
+        run({**SCAN, "parallel": {"distributed": True}}, tmp_path / "r")
     assert not (tmp_path / "r").exists()
 
 

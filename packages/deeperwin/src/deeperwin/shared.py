@@ -12,8 +12,12 @@ positions). Its parameters are split in two parts:
 
 The wavefunction of geometry ``g`` is the model evaluated with the shared parameters merged
 with the parameters of ``g``. Every geometry keeps its own Markov chains (walkers and
-step size) and its own Adam state of its per-geometry part; the shared part has one Adam
-state. Each optimisation step trains one geometry, chosen by a scheduler:
+step size) and, with Adam, its own Adam state of its per-geometry part; the shared part has one
+Adam state. With KFAC (kfac-jax) there is one KFAC state for all geometries: the Kronecker
+factors of the shared layers and of the per-geometry layers are running estimates over the
+geometries in turn (one layer block per parameter block, the per-geometry blocks filled by
+the geometry of each step), and a step changes only the shared parameters and those of the
+geometry it trains. Each optimisation step trains one geometry, chosen by a scheduler:
 :class:`RoundRobinScheduler` (cyclic) or :class:`VarianceStalenessScheduler` (the geometry
 whose energy variance times staleness is largest). Every random draw of step ``t`` uses
 ``fold_in(key(seed), t)``, so a run restarted from a checkpoint continues exactly.
@@ -162,9 +166,9 @@ class SharedState(NamedTuple):
     specific
         Tuple of per-geometry parameters, one per geometry.
     opt_shared
-        Adam state of the shared parameters.
+        Adam state of the shared parameters (KFAC: the one KFAC state of all parameters).
     opt_specific
-        Tuple of Adam states of the per-geometry parameters.
+        Tuple of Adam states of the per-geometry parameters (KFAC: None per geometry).
     walkers
         Tuple of :class:`~deeperwin.mcmc.WalkerState`, one per geometry (own step size).
     last_step
@@ -194,7 +198,7 @@ class _Fns:
 
 
 class SharedEngine:
-    """VMC with shared weights at several geometries of one molecule (Adam).
+    """VMC with shared weights at several geometries of one molecule (Adam or KFAC).
 
     Parameters
     ----------
@@ -202,7 +206,7 @@ class SharedEngine:
         The geometries: same charges, charge and spin (e.g. from
         :func:`deeperwin.geometry.bond_length_scan`).
     wavefunction, sampling, optimization
-        Settings (defaults when None). Only ``optimizer="adam"`` is supported here.
+        Settings (defaults when None); ``optimizer`` ``"adam"`` or ``"kfac"``.
     scheduler
         ``"round_robin"`` or ``"variance"`` (see :class:`VarianceStalenessScheduler`).
     staleness_weight
@@ -231,8 +235,8 @@ class SharedEngine:
         if dtype == "float64" and not jax.config.jax_enable_x64:
             raise ValueError("dtype='float64' needs jax_enable_x64 (jax.config.update('jax_enable_x64', True))")
         self.optimization = optimization or OptimizationConfig()
-        if self.optimization.optimizer != "adam":
-            raise ValueError(f"optimizer={self.optimization.optimizer!r}: shared-weight training supports 'adam'")
+        if self.optimization.optimizer not in ("adam", "kfac"):
+            raise ValueError(f"optimizer={self.optimization.optimizer!r}: expected 'adam' or 'kfac'")
         self.molecules = mols
         self.sampling = sampling or SamplingConfig()
         self.dtype = jnp.dtype(dtype)
@@ -316,6 +320,15 @@ class SharedEngine:
         loss = make_energy_loss(self.wf, o.clip_width, o.laplacian)
         self._opt = optax.adam(self._schedule())
         opt = self._opt
+        if o.optimizer == "kfac":
+            import kfac_jax
+
+            self._opt = kfac_jax.Optimizer(
+                value_and_grad_func=jax.value_and_grad(loss, has_aux=True), l2_reg=0.0, value_func_has_aux=True,
+                learning_rate_schedule=self._schedule(), momentum_schedule=lambda t: jnp.zeros([]),
+                damping_schedule=lambda t: jnp.asarray(o.kfac_damping), norm_constraint=o.kfac_norm_constraint,
+                num_burnin_steps=0, inverse_update_period=1, estimation_mode="fisher_exact", multi_device=False,
+                include_norms_in_stats=False)
 
         def grad_parts(shared, specific, batch):
             return jax.value_and_grad(lambda sh, sp: loss(merge_params(sh, sp), batch), argnums=(0, 1),
@@ -385,9 +398,21 @@ class SharedEngine:
             walkers.append(WalkerState(r, jnp.zeros(r.shape[0], self.dtype), jnp.asarray(s.init_step_size, self.dtype),
                                        jnp.asarray(0.0, self.dtype)))
         n = self.n_geometries
-        return self.place_state(SharedState(shared, tuple(specific for _ in range(n)), self._opt.init(shared),
-                                            tuple(self._opt.init(specific) for _ in range(n)), tuple(walkers),
-                                            np.full(n, -1, dtype=np.int64), np.full(n, np.nan), 0))
+        state = self.place_state(SharedState(shared, tuple(specific for _ in range(n)), None, (), tuple(walkers),
+                                             np.full(n, -1, dtype=np.int64), np.full(n, np.nan), 0))
+        return self._init_opt(state)
+
+    def _init_opt(self, state: SharedState) -> SharedState:
+        """Fresh optimiser states for the parameters of ``state``."""
+        n = self.n_geometries
+        if self.optimization.optimizer == "adam":
+            opt_shared, opt_specific = self._opt.init(state.shared), tuple(self._opt.init(sp) for sp in state.specific)
+        else:
+            w = state.walkers[0]
+            opt_shared = self._opt.init(self.params_of(state, 0), self._key(_TRAIN + 10, 0),
+                                        {"r": w.r, "nuclei": self._batch_nuclei(0)})
+            opt_specific = (None,) * n
+        return self.place_state(state._replace(opt_shared=opt_shared, opt_specific=opt_specific))
 
     # ------------------------------------------------------------------ phases
     def pretrain(self, state: SharedState, hfs: Sequence[Any], n_steps: int | None = None,
@@ -422,9 +447,7 @@ class SharedEngine:
                                                                                walkers[g].r, nuclei, t_up, t_down)
             if callback is not None:
                 callback(i, float(value))
-        return self.place_state(state._replace(shared=shared, specific=tuple(specific), walkers=tuple(walkers),
-                                               opt_shared=self._opt.init(shared),
-                                               opt_specific=tuple(self._opt.init(sp) for sp in specific)))
+        return self._init_opt(state._replace(shared=shared, specific=tuple(specific), walkers=tuple(walkers)))
 
     def burn_in(self, state: SharedState, n_sweeps: int | None = None) -> SharedState:
         """``n_sweeps`` (default ``sampling.burn_in``) sweeps at every geometry with fixed parameters."""
@@ -444,9 +467,13 @@ class SharedEngine:
         """
         g = self.scheduler.choose(state.step, state.last_step, state.variance)
         key = self._key(_TRAIN, state.step)
-        sh, sp, osh, osp, walkers, e_loc, ok = self._fns.train_step(
-            state.shared, state.specific[g], state.opt_shared, state.opt_specific[g], state.walkers[g],
-            self._batch_nuclei(g), key)
+        if self.optimization.optimizer == "adam":
+            sh, sp, osh, osp, walkers, e_loc, ok = self._fns.train_step(
+                state.shared, state.specific[g], state.opt_shared, state.opt_specific[g], state.walkers[g],
+                self._batch_nuclei(g), key)
+        else:
+            sh, sp, osh, walkers, e_loc, ok = self._kfac_step(state, g, key)
+            osp = None
         e = np.asarray(e_loc, dtype=float)
         var = float(np.nanvar(e))
         last, variance = np.array(state.last_step), np.array(state.variance)
@@ -459,6 +486,28 @@ class SharedEngine:
                  "acceptance": float(walkers.acceptance), "step_size": float(walkers.step_size),
                  "accepted": bool(ok)}
         return new, stats
+
+    def _kfac_step(self, state: SharedState, g: int, key: jax.Array) -> tuple:
+        """Sweep and one KFAC step at geometry ``g`` (NaN guard: a bad step keeps the old state)."""
+        k_mcmc, k_opt = jax.random.split(key)
+        nuclei = self._batch_nuclei(g)
+        params = self.params_of(state, g)
+        walkers = self._fns.sweep(params, state.walkers[g], nuclei, k_mcmc)
+        try:
+            # kfac-jax donates the buffers of params and state: hand it copies, so that the previous
+            # parameters survive for the NaN guard (and for the caller)
+            params_in, opt_in = jax.tree_util.tree_map(lambda x: jnp.copy(x) if isinstance(x, jax.Array) else x,
+                                                       (params, state.opt_shared))
+            new_params, new_opt, stats = self._opt.step(params_in, opt_in, k_opt, batch={"r": walkers.r, "nuclei": nuclei},
+                                                        global_step_int=state.step)
+            e_loc = stats["aux"]["e_loc"]
+            ok = bool(jnp.isfinite(stats["loss"])) and bool(_all_finite(new_params)) and bool(_all_finite(new_opt))
+        except FloatingPointError:  # pragma: no cover - only with jax_debug_nans
+            ok, e_loc = False, jnp.full(walkers.r.shape[0], jnp.nan)
+        if not ok:
+            return state.shared, state.specific[g], state.opt_shared, walkers, e_loc, False
+        sh, sp = split_params(new_params)
+        return sh, sp, new_opt, walkers, e_loc, True
 
     def evaluate(self, state: SharedState, n_steps: int, geometries: Sequence[int] | None = None,
                  callback: Callable[[int, int, float], None] | None = None) -> list[dict[str, Any]]:

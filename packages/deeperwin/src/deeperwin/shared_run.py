@@ -15,8 +15,8 @@ makes :func:`deeperwin.run.run` call :func:`run_shared`. The run directory holds
     pes.png            energy with error bars against the coordinate (with the ``plot`` extra)
 
 The coordinate of a geometry is the bond length for ``kind: scan``, the amplitude for
-``kind: displacement`` and the index for ``kind: explicit``. Shared-weight runs use Adam;
-with ``parallel.shard_walkers`` (the default) and several local devices, the walkers of every
+``kind: displacement`` and the index for ``kind: explicit``. Shared-weight runs use Adam or
+KFAC (see :mod:`deeperwin.shared`); with ``parallel.shard_walkers`` (the default) and several local devices, the walkers of every
 geometry are split over them (one host; ``parallel.distributed`` is refused).
 """
 
@@ -70,9 +70,6 @@ def build_shared_engine(cfg: RunConfig, mols: list[Any]):
     from deeperwin.shared import SharedEngine
     from deeperwin.wavefunction import WavefunctionConfig
 
-    if cfg.optimization.optimizer != "adam":
-        raise ValueError(f"optimization.optimizer={cfg.optimization.optimizer!r}: shared-weight training over "
-                         f"'geometries' needs 'adam'")
     if cfg.parallel.distributed:
         raise ValueError("parallel.distributed=True: shared-weight training over 'geometries' runs on the devices of "
                          "one host (set parallel.distributed: false)")
