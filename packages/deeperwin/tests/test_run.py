@@ -88,8 +88,23 @@ def test_restart_continues_bit_identically(tmp_path):
     evaluation = json.loads((tmp_path / "full" / "evaluation.json").read_text())
     assert evaluation["hf_energy"] < -2.8 and np.isfinite(evaluation["energy"]) and evaluation["error"] > 0
     assert (tmp_path / "full" / "energy.png").is_file()
-    again = evaluate_run(tmp_path / "full", n_steps=20, quiet=True)
+    # the CCSD(T) column: for two electrons CCSD(T) is exact in its basis, so it equals pyscf's FCI
+    again = evaluate_run(tmp_path / "full", n_steps=20, quiet=True,
+                         overrides=["evaluation.ccsd_t=true", "evaluation.ccsd_t_basis=cc-pVDZ"])
     assert again["n_steps"] == 20
+    from pyscf import fci, gto, scf
+
+    he = gto.M(atom="He 0 0 0", basis="cc-pVDZ", verbose=0)
+    e_fci = fci.FCI(scf.RHF(he).run()).kernel()[0]
+    assert again["ccsd_t_energy"] == pytest.approx(e_fci, abs=1e-7) and again["ccsd_t_basis"] == "cc-pVDZ"
+    assert again["ccsd_t_energy"] < again["hf_energy"]
+    table = (tmp_path / "full" / "results.md").read_text()
+    assert f"| CCSD(T)/cc-pVDZ | {e_fci:.5f} | {1000 * (e_fci + 2.903724):+.2f} |" in table
+    assert json.loads((tmp_path / "full" / "baseline.json").read_text())["ccsd_t_energy"] == again["ccsd_t_energy"]
+    with pytest.raises(ValueError, match="only 'parallel.\\*', 'evaluation.\\*' keys"):
+        evaluate_run(tmp_path / "full", quiet=True, overrides=["optimization.n_steps=3"])
+    with pytest.raises(ValueError, match="only 'parallel.\\*' keys"):
+        restart(tmp_path / "full", quiet=True, overrides=["evaluation.ccsd_t=true"])
     with pytest.raises(ValueError, match="at least 16"):
         evaluate_run(tmp_path / "full", n_steps=4, quiet=True)
 

@@ -38,19 +38,32 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 
 
 def _flatten(tree: Any) -> dict[str, np.ndarray]:
+    from deeperwin.parallel import to_host
+
     leaves, _ = jax.tree_util.tree_flatten_with_path(tree)
-    return {jax.tree_util.keystr(path): np.asarray(jax.device_get(leaf)) for path, leaf in leaves}
+    return {jax.tree_util.keystr(path): to_host(leaf) for path, leaf in leaves}
 
 
 def save_checkpoint(directory: str | Path, state: Any, meta: dict[str, Any] | None = None) -> Path:
     """Write ``state`` (any pytree of arrays) to ``directory/checkpoint.npz`` and ``.json`` atomically.
 
     The JSON header records the format version, the tree paths and ``meta`` (e.g. the step);
-    the previous checkpoint stays intact until both new files are complete.
+    the previous checkpoint stays intact until both new files are complete. With several
+    processes (``jax.distributed``) every process must call this (arrays sharded over the
+    processes are gathered collectively) and only process 0 writes.
     """
+    from deeperwin.parallel import is_main_process, sync_processes
+
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
     arrays = _flatten(state)
+    if is_main_process():
+        _write(directory, arrays, meta)
+    sync_processes("deeperwin-checkpoint-written")  # every process sees the new checkpoint afterwards
+    return directory / f"{CHECKPOINT_NAME}.npz"
+
+
+def _write(directory: Path, arrays: dict[str, np.ndarray], meta: dict[str, Any] | None) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
     names = list(arrays)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{CHECKPOINT_NAME}.", suffix=".npz")
     try:
@@ -63,7 +76,6 @@ def save_checkpoint(directory: str | Path, state: Any, meta: dict[str, Any] | No
             os.unlink(tmp)
         raise
     atomic_write_text(directory / f"{CHECKPOINT_NAME}.json", json.dumps(header, indent=1))
-    return directory / f"{CHECKPOINT_NAME}.npz"
 
 
 def load_checkpoint(directory: str | Path, template: Any) -> tuple[Any, dict[str, Any]]:
@@ -94,13 +106,15 @@ def load_checkpoint(directory: str | Path, template: Any) -> tuple[Any, dict[str
         if name not in stored:
             raise ValueError(f"checkpoint in {str(directory)!r} lacks {name!r}: written by another configuration")
         value = stored[name]
-        ref = np.asarray(leaf)
-        if value.shape != ref.shape:
-            raise ValueError(f"checkpoint entry {name!r} has shape {value.shape}, expected {ref.shape}")
+        # shape and dtype only: the template may span the devices of several processes
+        shape = tuple(leaf.shape) if hasattr(leaf, "shape") else np.shape(leaf)
+        dtype = leaf.dtype if hasattr(leaf, "dtype") else np.asarray(leaf).dtype
+        if value.shape != shape:
+            raise ValueError(f"checkpoint entry {name!r} has shape {value.shape}, expected {shape}")
         if isinstance(leaf, (int, np.integer)) and not hasattr(leaf, "shape"):
             out.append(type(leaf)(value))
         else:
-            out.append(value.astype(ref.dtype, copy=False))
+            out.append(value.astype(dtype, copy=False))
     if len(stored) != len(leaves):
         raise ValueError(f"checkpoint in {str(directory)!r} has {len(stored)} entries, expected {len(leaves)}")
     return jax.tree_util.tree_unflatten(treedef, [leaf for leaf in out]), header["meta"]

@@ -4,6 +4,11 @@ The walker axis of every per-walker array is split over a one-dimensional device
 parameters and optimiser state are replicated. The code of a step is unchanged: XLA inserts
 the reductions over walkers (means of local energies, gradients) across devices. Checkpoints
 store gathered arrays, so a run written on N devices restores on M devices.
+
+With several processes (``jax.distributed``), every process runs the same program on its
+own devices; arrays sharded over the walkers span all processes. :func:`to_host` gathers
+such an array onto every process, and only the main process (:func:`is_main_process`,
+``jax.process_index() == 0``) writes files. On CPU the cross-process collectives use gloo.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-__all__ = ["initialize_distributed", "walker_sharding", "replicated_sharding", "shard_state"]
+__all__ = ["initialize_distributed", "is_main_process", "sync_processes", "to_host", "walker_sharding", "replicated_sharding",
+           "shard_state"]
 
 _initialized = False
 
@@ -24,16 +30,66 @@ def initialize_distributed(coordinator_address: str | None = None, num_processes
     """Start ``jax.distributed`` for a run over several hosts (once per process).
 
     With all arguments None, JAX detects the cluster (SLURM, Open MPI, ...). Must be called
-    before any other JAX computation.
+    before any other JAX computation. Cross-process collectives of the CPU backend use gloo
+    (``jax_cpu_collectives_implementation``), so that several CPU processes can also form
+    one run (tests, clusters without accelerators).
+
+    Parameters
+    ----------
+    coordinator_address
+        ``host:port`` of process 0 (None: detected).
+    num_processes
+        Number of processes (None: detected).
+    process_id
+        Index of this process, 0 to ``num_processes - 1`` (None: detected).
     """
     global _initialized
     if _initialized:
         return
     if (num_processes is None) != (process_id is None):
         raise ValueError(f"num_processes={num_processes!r}, process_id={process_id!r}: give both or neither")
+    if num_processes is not None and not 0 <= process_id < num_processes:
+        raise ValueError(f"process_id={process_id!r}: expected 0 to num_processes - 1 = {num_processes - 1}")
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
     jax.distributed.initialize(coordinator_address=coordinator_address, num_processes=num_processes,
                                process_id=process_id)
     _initialized = True
+
+
+def is_main_process() -> bool:
+    """Whether this process writes the run directory (process 0; always True without ``jax.distributed``)."""
+    return jax.process_index() == 0
+
+
+def sync_processes(name: str) -> None:
+    """Wait until every process reaches this point (a no-op with one process).
+
+    Parameters
+    ----------
+    name
+        A label of the barrier (the same on every process).
+    """
+    if jax.process_count() > 1:
+        from jax.experimental import multihost_utils
+
+        multihost_utils.sync_global_devices(name)
+
+
+def to_host(x: Any) -> np.ndarray:
+    """A full NumPy copy of an array on every process, gathering the shards of other processes.
+
+    Arrays that this process can read completely (single process, or replicated) are copied
+    directly; an array sharded over the devices of several processes is assembled with
+    :func:`jax.experimental.multihost_utils.process_allgather`, a collective: every process
+    must call it at the same point.
+    """
+    if isinstance(x, jax.Array) and not x.is_fully_addressable:
+        if x.is_fully_replicated:
+            return np.asarray(x.addressable_data(0))
+        from jax.experimental import multihost_utils
+
+        return np.asarray(multihost_utils.process_allgather(x, tiled=True))
+    return np.asarray(jax.device_get(x))
 
 
 def _mesh(devices: Any = None) -> Mesh:

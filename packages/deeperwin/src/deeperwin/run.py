@@ -13,6 +13,10 @@ Layout of a run directory::
 
 A run restarted from its directory continues exactly where the checkpoint was written:
 same parameters, optimiser state, walkers and random stream.
+
+With several processes (``parallel.distributed``) every process runs the same steps on its
+share of the walkers, and only process 0 writes the run directory (which must be on a file
+system all processes read, for restarts and evaluation).
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from deeperwin.checkpoint import atomic_write_text, load_checkpoint, save_checkpoint
+from deeperwin.checkpoint import atomic_write_text as _atomic_write_text
+from deeperwin.checkpoint import load_checkpoint, save_checkpoint
 from deeperwin.config import RunConfig, dump_config, load_config, parse_config
 
 __all__ = ["run", "restart", "evaluate_run", "molecule_from_config", "build_engine", "METRIC_FIELDS"]
@@ -72,9 +77,22 @@ def build_engine(config: RunConfig, mol: Any):
     return engine
 
 
+def _main() -> bool:
+    from deeperwin.parallel import is_main_process
+
+    return is_main_process()
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write a file of the run directory atomically; a no-op on processes other than process 0."""
+    if _main():
+        _atomic_write_text(path, text)
+
+
 def _progress(total: int, initial: int, quiet: bool, desc: str):
     from tqdm.auto import tqdm
 
+    quiet = quiet or not _main()
     return tqdm(total=total, initial=initial, desc=desc, disable=quiet or not sys.stderr.isatty(),
                 dynamic_ncols=True, leave=False)
 
@@ -127,7 +145,11 @@ def run(config: RunConfig | dict | str | Path, run_dir: str | Path, *, quiet: bo
     _check_new_run_dir(run_dir)
     mol = molecule_from_config(cfg)  # bad molecules are refused before anything is written
     engine = build_engine(cfg, mol)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    from deeperwin.parallel import sync_processes
+
+    sync_processes("deeperwin-run-dir-checked")  # every process has seen the directory empty
+    if _main():
+        run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(run_dir / "config.yaml", dump_config(cfg))
     atomic_write_text(run_dir / "system.json", json.dumps(mol.to_dict(), indent=1))
     atomic_write_text(run_dir / "metrics.csv", ",".join(METRIC_FIELDS) + "\n")
@@ -147,6 +169,8 @@ def run(config: RunConfig | dict | str | Path, run_dir: str | Path, *, quiet: bo
 
 
 def _append_metrics(run_dir: Path, rows: list[dict[str, Any]], fields: list[str]) -> None:
+    if not _main():
+        return
     with open(run_dir / "metrics.csv", "a", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=fields)
         writer.writerows(rows)
@@ -155,6 +179,8 @@ def _append_metrics(run_dir: Path, rows: list[dict[str, Any]], fields: list[str]
 
 def _drop_metrics_after(run_dir: Path, step: int, fields: list[str]) -> None:
     """Remove metric rows written after the checkpoint of ``step`` (a restart recomputes them identically)."""
+    if not _main():
+        return
     text = (run_dir / "metrics.csv").read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(text)))
     kept = [r for r in rows if int(r["step"]) <= step]
@@ -205,9 +231,21 @@ def _train_and_evaluate(run_dir: Path, cfg: RunConfig, mol: Any, engine: Any, st
     return evaluate_run(run_dir, quiet=quiet, _loaded=(cfg, mol, engine, state))
 
 
-def _load(run_dir: Path):
+def _process_overrides(overrides: list[str] | tuple[str, ...], sections: tuple[str, ...] = ("parallel",)) -> list[str]:
+    """Overrides of a restart or evaluation: only the per-process ``parallel.*`` settings (and, when
+    evaluating, the ``evaluation.*`` settings) may differ from the stored configuration."""
+    overrides = list(overrides)
+    for item in overrides:
+        if str(item).strip().split(".", 1)[0] not in sections or "." not in str(item):
+            allowed = ", ".join(f"'{x}.*'" for x in sections)
+            raise ValueError(f"overrides: {item!r}: a run continues with its stored configuration; only "
+                             f"{allowed} keys may be set here (e.g. parallel.process_id=1)")
+    return overrides
+
+
+def _load(run_dir: Path, overrides: list[str] | tuple[str, ...] = (), sections: tuple[str, ...] = ("parallel",)):
     _check_run_dir(run_dir)
-    cfg = load_config(run_dir / "config.yaml")
+    cfg = load_config(run_dir / "config.yaml", _process_overrides(overrides, sections))
     mol = molecule_from_config(cfg)
     engine = build_engine(cfg, mol)
     template = engine.init_state()
@@ -222,17 +260,32 @@ def _is_shared(run_dir: Path) -> bool:
     return (run_dir / "geometries.json").is_file()
 
 
-def restart(run_dir: str | Path, *, quiet: bool = False, stop_after: int | None = None) -> dict[str, Any]:
+def restart(run_dir: str | Path, *, quiet: bool = False, stop_after: int | None = None,
+            overrides: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
     """Continue a run from its last checkpoint (exactly: same parameters, optimiser state, walkers, random stream).
 
     Metrics rows written after the checkpoint are dropped (they are recomputed identically).
+
+    Parameters
+    ----------
+    run_dir
+        Run directory written by :func:`run`.
+    quiet
+        No progress bar.
+    stop_after
+        Stop (with a checkpoint) after this many optimisation steps in all.
+    overrides
+        ``parallel.KEY=VALUE`` settings of this process, e.g. ``parallel.process_id=1`` for
+        the second process of a multi-host run (the stored configuration is that of
+        process 0); other keys are refused.
     """
     run_dir = Path(run_dir)
     if _is_shared(run_dir):
         from deeperwin.shared_run import restart_shared
 
         return restart_shared(run_dir, quiet=quiet, stop_after=stop_after)
-    cfg, mol, engine, state = _load(run_dir)
+    overrides = _process_overrides(overrides)
+    cfg, mol, engine, state = _load(run_dir, overrides)
     _drop_metrics_after(run_dir, state.step, METRIC_FIELDS)
     return _train_and_evaluate(run_dir, cfg, mol, engine, state, quiet, stop_after)
 
@@ -251,11 +304,13 @@ def _blocking(energies: np.ndarray) -> tuple[float, float]:
 
 
 def evaluate_run(run_dir: str | Path, *, n_steps: int | None = None, quiet: bool = False,
-                 _loaded: Any = None) -> dict[str, Any]:
+                 overrides: list[str] | tuple[str, ...] = (), _loaded: Any = None) -> dict[str, Any]:
     """Evaluate the energy of a run's wavefunction with a blocking error bar.
 
     Samples ``evaluation.n_steps`` (or ``n_steps``) steps with the parameters of the last
     checkpoint and writes ``evaluation.json``, ``results.md`` and ``energy.png``.
+    ``overrides`` may set ``evaluation.*`` keys (e.g. ``evaluation.ccsd_t=true`` to add the
+    CCSD(T) column) and the ``parallel.*`` settings of this process (as in :func:`restart`).
 
     Returns
     -------
@@ -268,7 +323,10 @@ def evaluate_run(run_dir: str | Path, *, n_steps: int | None = None, quiet: bool
         from deeperwin.shared_run import evaluate_shared
 
         return evaluate_shared(run_dir, n_steps=n_steps, quiet=quiet)
-    cfg, mol, engine, state = _loaded if _loaded is not None else _load(run_dir)
+    if _loaded is not None:
+        cfg, mol, engine, state = _loaded
+    else:
+        cfg, mol, engine, state = _load(run_dir, overrides, ("parallel", "evaluation"))
     n = cfg.evaluation.n_steps if n_steps is None else int(n_steps)
     if n < 16:
         raise ValueError(f"n_steps={n}: the blocking error bar needs at least 16 evaluation steps")
@@ -292,15 +350,24 @@ def evaluate_run(run_dir: str | Path, *, n_steps: int | None = None, quiet: bool
     if cfg.evaluation.ccsd_t:
         from deeperwin.baseline import ccsd_t
 
-        if "ccsd_t_energy" not in baseline:
-            baseline["ccsd_t_energy"] = float(ccsd_t(mol, cfg.evaluation.ccsd_t_basis))
-            baseline["ccsd_t_basis"] = cfg.evaluation.ccsd_t_basis
-            atomic_write_text(run_dir / "baseline.json", json.dumps(baseline, indent=1))
+        if "ccsd_t_energy" not in baseline or baseline.get("ccsd_t_basis") != cfg.evaluation.ccsd_t_basis:
+            from deeperwin.parallel import sync_processes
+
+            if _main():  # computed once, read by the other processes
+                baseline["ccsd_t_energy"] = float(ccsd_t(mol, cfg.evaluation.ccsd_t_basis))
+                baseline["ccsd_t_basis"] = cfg.evaluation.ccsd_t_basis
+                atomic_write_text(run_dir / "baseline.json", json.dumps(baseline, indent=1))
+            sync_processes("deeperwin-ccsd-t")
+            baseline = json.loads((run_dir / "baseline.json").read_text(encoding="utf-8"))
         out["ccsd_t_energy"] = baseline["ccsd_t_energy"]
+        out["ccsd_t_basis"] = baseline["ccsd_t_basis"]
     atomic_write_text(run_dir / "evaluation.json", json.dumps(out, indent=1))
     atomic_write_text(run_dir / "results.md", results_table(out))
-    np.savetxt(run_dir / "evaluation_energies.txt", res["energies"])
-    _plot(run_dir)
+    if _main():
+        buf = io.StringIO()
+        np.savetxt(buf, res["energies"])
+        atomic_write_text(run_dir / "evaluation_energies.txt", buf.getvalue())
+        _plot(run_dir)
     return out
 
 
@@ -315,7 +382,8 @@ def results_table(result: dict[str, Any]) -> str:
     lines.append(f"| deeperwin VMC | {result['energy']:.5f} +- {result['error']:.5f} | {diff(result['energy'])} |")
     lines.append(f"| Hartree-Fock | {result['hf_energy']:.5f} | {diff(result['hf_energy'])} |")
     if "ccsd_t_energy" in result:
-        lines.append(f"| CCSD(T) | {result['ccsd_t_energy']:.5f} | {diff(result['ccsd_t_energy'])} |")
+        basis = f"/{result['ccsd_t_basis']}" if result.get("ccsd_t_basis") else ""
+        lines.append(f"| CCSD(T){basis} | {result['ccsd_t_energy']:.5f} | {diff(result['ccsd_t_energy'])} |")
     if ref is not None:
         lines.append(f"| reference | {ref:.5f} | 0 |")
         if result.get("reference_source"):
