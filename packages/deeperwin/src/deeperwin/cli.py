@@ -30,18 +30,32 @@ def build_parser() -> argparse.ArgumentParser:
 
     restart = sub.add_parser("restart", help="continue a run exactly from its last checkpoint")
     restart.add_argument("run_dir", type=Path, help="run directory written by 'deeperwin run'")
+    restart.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                         help="per-process parallel.* setting, e.g. parallel.process_id=1 on the second host "
+                              "(repeatable; other keys are refused)")
     restart.add_argument("--quiet", action="store_true", help="no progress output")
     restart.set_defaults(func=_cmd_restart)
 
     evaluate = sub.add_parser("evaluate", help="energy of a run's wavefunction with a blocking error bar")
     evaluate.add_argument("run_dir", type=Path, help="run directory written by 'deeperwin run'")
     evaluate.add_argument("--steps", type=int, default=None, help="evaluation steps (default: from the config)")
+    evaluate.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                          help="evaluation.* setting (e.g. evaluation.ccsd_t=true) or per-process parallel.* "
+                               "setting, as for restart (repeatable)")
     evaluate.add_argument("--quiet", action="store_true", help="no progress output")
     evaluate.set_defaults(func=_cmd_evaluate)
 
     pes = sub.add_parser("pes", help="potential energy curve of a run over geometries: table, fit and plot")
     pes.add_argument("run_dir", type=Path, help="evaluated run directory of a config with 'geometries'")
     pes.set_defaults(func=_cmd_pes)
+
+    convert = sub.add_parser("convert-config", help="translate a deeperwin 1.x config.yml into a deeperwin 2 config")
+    convert.add_argument("config", type=Path, help="deeperwin 1.x YAML configuration")
+    convert.add_argument("-o", "--out", type=Path, default=None,
+                         help="write the 2.x configuration here (default: print it); never overwritten")
+    convert.add_argument("--drop-unmapped", action="store_true",
+                         help="drop 1.x keys without a 2.x equivalent (listed on stderr) instead of refusing them")
+    convert.set_defaults(func=_cmd_convert)
 
     demo = sub.add_parser("demo", help="run the small headline example and write its outputs")
     demo.add_argument("--out", type=Path, default=Path("deeperwin-demo"), help="output directory")
@@ -81,14 +95,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_restart(args: argparse.Namespace) -> int:
     from deeperwin.run import restart
 
-    _print_result(restart(args.run_dir, quiet=args.quiet))
+    _print_result(restart(args.run_dir, quiet=args.quiet, overrides=args.overrides))
     return 0
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from deeperwin.run import evaluate_run
 
-    result = evaluate_run(args.run_dir, n_steps=args.steps, quiet=args.quiet)
+    result = evaluate_run(args.run_dir, n_steps=args.steps, quiet=args.quiet, overrides=args.overrides)
     _print_result(result)
     if "geometries" in result:
         print(json.dumps([{k: g[k] for k in ("hash", "energy", "error")} for g in result["geometries"]]))
@@ -104,6 +118,21 @@ def _cmd_pes(args: argparse.Namespace) -> int:
     print((args.run_dir / "pes.md").read_text(encoding="utf-8"), end="")
     for path in doc["files"]:
         print(f"  wrote {path}")
+    return 0
+
+
+def _cmd_convert(args: argparse.Namespace) -> int:
+    import yaml
+
+    from deeperwin.compat import convert_v1_config_file
+
+    config, dropped = convert_v1_config_file(args.config, args.out, drop_unmapped=args.drop_unmapped)
+    if dropped:
+        print(f"{PROG}: note: dropped {len(dropped)} key(s) without equivalent: {'; '.join(dropped)}", file=sys.stderr)
+    if args.out is None:
+        print(yaml.safe_dump(config, sort_keys=False), end="")
+    else:
+        print(f"  wrote {args.out}")
     return 0
 
 
