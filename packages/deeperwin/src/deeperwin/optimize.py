@@ -28,6 +28,7 @@ import optax
 
 from deeperwin.hamiltonian import clip_local_energies, make_local_energy
 from deeperwin.mcmc import WalkerState, init_walkers, make_mcmc_sweep
+from deeperwin.parallel import to_host
 from deeperwin.wavefunction import Wavefunction, WavefunctionConfig, make_wavefunction
 
 __all__ = [
@@ -374,7 +375,7 @@ class Engine:
         nuclei = self._place(self._nuclei_batch(walkers.r.shape[0]))
         for i in range(n):
             walkers = self._sweep_jit(params, walkers, nuclei, self._key(_PRETRAIN, i))
-            r = np.asarray(walkers.r, dtype=float)
+            r = to_host(walkers.r).astype(float)
             phi_up, phi_down = hf.eval_orbitals(r)
             target_up = jnp.asarray(phi_up[:, :n_up, :], self.dtype)
             target_down = jnp.asarray(phi_down[:, n_up:, :], self.dtype)
@@ -436,7 +437,7 @@ class Engine:
             except FloatingPointError:  # pragma: no cover - only with jax_debug_nans
                 ok, e_loc = False, jnp.full(walkers.r.shape[0], jnp.nan)
             params, opt_state = (new_params, new_opt_state) if ok else (state.params, state.opt_state)
-        e = np.asarray(e_loc, dtype=float)
+        e = to_host(e_loc).astype(float)
         stats = {
             "energy": float(np.nanmean(e)),
             "variance": float(np.nanvar(e)),
@@ -461,7 +462,7 @@ class Engine:
         means, second, acc = [], [], []
         for i in range(int(n_steps)):
             walkers = self._sweep_jit(state.params, walkers, nuclei, self._key(_EVAL, i))
-            e = np.asarray(self._local_energy(state.params, walkers.r, nuclei), dtype=float)
+            e = to_host(self._local_energy(state.params, walkers.r, nuclei)).astype(float)
             means.append(float(np.nanmean(e)))
             second.append(float(np.nanmean(e**2)))
             acc.append(float(walkers.acceptance))
