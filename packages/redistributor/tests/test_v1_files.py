@@ -59,7 +59,8 @@ WRITER = textwrap.dedent('''
             self.name = "KDE"
             self.kde = ScikitKDE(bandwidth=bandwidth).fit(x.reshape(-1, 1))
             self.cdf_method = "fast"
-            cdfx = np.linspace(x.min() - 4 * bandwidth, x.max() + 4 * bandwidth, grid_density)
+            # wide grid, as 1.x: its CDF starts at 0 or denormal probabilities
+            cdfx = np.linspace(x.min() - 40 * bandwidth, x.max() + 40 * bandwidth, grid_density)
             cdfy = stats.norm.cdf((cdfx[:, None] - x[None, :]) / bandwidth).mean(axis=1)
             self.a, self.b, self.ppfa, self.ppfb = cdfx[0], cdfx[-1], cdfy[0], cdfy[-1]
             self.grid_density = cdfx.size
@@ -80,7 +81,7 @@ WRITER = textwrap.dedent('''
     joblib.dump(Redistributor(LearnedDistribution(x), stats.norm), out + "/learned_norm.joblib")
     joblib.dump(Redistributor(LearnedDistribution(x, a=0.0, bins=500), stats.beta(2, 5)),
                 out + "/bounded_beta.joblib", compress=3)
-    joblib.dump(Redistributor(KernelDensity(x[:400], grid_density=2000, bandwidth=0.3), stats.uniform()),
+    joblib.dump(Redistributor(KernelDensity(x[:400], grid_density=8000, bandwidth=0.3), stats.uniform()),
                 out + "/kde_uniform.joblib", compress=("gzip", 3))
     joblib.dump(x, out + "/x.joblib")
 

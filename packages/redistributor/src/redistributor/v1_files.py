@@ -171,10 +171,13 @@ def _from_cdf_knots(x: Any, F: Any, what: str):
     hi = "bounds" if F[-1] == 1.0 else "clip"
     inner = F[(F > 0) & (F < 1)]
     n = float(max(x.size, 2))
-    if inner.size:
-        # plotting ranks F (n + 1) with n = 1 / (smallest tail probability) - 1, as in 1.x (F = r / (K + 1))
+    if inner.size and min(inner[0], 1.0 - inner[-1]) > 1e-9:
+        # plotting ranks F (n + 1) with n = 1 / (smallest tail probability) - 1, as in 1.x (F = r / (K + 1));
+        # a kernel density's grid CDF can start at a denormal probability: then n = number of knots
         n = max(n, 1.0 / min(inner[0], 1.0 - inner[-1]) - 1.0)
-    return EmpiricalDistribution(x, F * (n + 1.0), n, (lo, hi))
+    ranks = F * (n + 1.0)
+    keep = np.concatenate([[True], np.diff(ranks) > 0])  # probabilities a few ulps apart (denormals)
+    return EmpiricalDistribution(x[keep], ranks[keep], n, (lo, hi))
 
 
 def _scipy_by_name(gen: Any, args: Any = (), kwds: Any = None):
