@@ -278,17 +278,13 @@ def convert_v1_config_file(path: str | Path, out: str | Path | None = None, *,
         ``(config, dropped)`` as :func:`convert_v1_config`.
     """
     from deeperwin.checkpoint import atomic_write_text
+    from deeperwin.config import read_yaml_mapping
 
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"config file {str(path)!r} does not exist or is not a file")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ValueError(f"config file {str(path)!r} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    data = read_yaml_mapping(path)
     if out is not None and Path(out).exists():
         raise ValueError(f"out={str(out)!r} already exists; choose another file name")
-    config, dropped = convert_v1_config(data if data is not None else {}, drop_unmapped=drop_unmapped)
+    config, dropped = convert_v1_config(data, drop_unmapped=drop_unmapped)
     if out is not None:
         header = f"# converted from the deeperwin 1.x config {path.name} by deeperwin convert-config\n"
         if dropped:

@@ -223,6 +223,17 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
     overrides
         ``KEY=VALUE`` strings with dotted keys.
     """
+    return parse_config(apply_overrides(read_yaml_mapping(path), list(overrides)))
+
+
+def read_yaml_mapping(path: str | Path) -> dict[str, Any]:
+    """Read a YAML file that must hold a mapping (an empty file gives ``{}``).
+
+    Raises
+    ------
+    ValueError
+        When the file is missing, is not valid YAML, or does not hold a mapping.
+    """
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"config file {str(path)!r} does not exist or is not a file")
@@ -234,7 +245,7 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
         data = {}
     if not isinstance(data, dict):
         raise ValueError(f"config file {str(path)!r}: expected a mapping of keys to values")
-    return parse_config(apply_overrides(data, list(overrides)))
+    return data
 
 
 def dump_config(config: RunConfig) -> str:
