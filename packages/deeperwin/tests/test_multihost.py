@@ -20,16 +20,6 @@ import pytest
 
 from deeperwin.run import run
 
-CONFIG = {  # the TINY configuration of test_run.py (its compiled functions are reused here)
-    "system": "He",
-    "wavefunction": {"n_determinants": 1, "one_electron_width": 8, "two_electron_width": 4, "n_layers": 1},
-    "sampling": {"n_walkers": 16, "steps_per_sample": 2, "burn_in": 2},
-    "optimization": {"n_steps": 6, "optimizer": "kfac", "learning_rate": 0.01, "pretrain_steps": 2},
-    "evaluation": {"n_steps": 16},
-    "checkpoint_every": 3,
-    "seed": 3,
-}
-
 SCRIPT = textwrap.dedent(
     """
     import json, sys
@@ -57,11 +47,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _two_processes(mode: str, run_dir: Path) -> list[dict]:
+def _two_processes(mode: str, run_dir: Path, config: dict) -> list[dict]:
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2", "JAX_PLATFORMS": "cpu",
            "OMP_NUM_THREADS": "1"}
     address = f"localhost:{_free_port()}"
-    procs = [subprocess.Popen([sys.executable, "-c", SCRIPT, mode, str(run_dir), address, str(i), json.dumps(CONFIG)],
+    procs = [subprocess.Popen([sys.executable, "-c", SCRIPT, mode, str(run_dir), address, str(i), json.dumps(config)],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
     outs = []
     try:
@@ -76,10 +66,10 @@ def _two_processes(mode: str, run_dir: Path) -> list[dict]:
     return outs
 
 
-def _check_against_single_process(tmp_path: Path, outs: list[dict]) -> None:
+def _check_against_single_process(tmp_path: Path, outs: list[dict], config: dict) -> None:
     assert [o["process_index"] for o in outs] == [0, 1]
     assert all(o["process_count"] == 2 and o["devices"] == 4 and o["local_devices"] == 2 for o in outs)
-    single = run(CONFIG, tmp_path / "single", quiet=True)  # reference: one process, one device
+    single = run(config, tmp_path / "single", quiet=True)  # reference: one process, one device
 
     # one run directory written once: the files of a single-process run, no stray temporaries
     names = sorted(p.name for p in (tmp_path / "multi").iterdir())
@@ -100,15 +90,15 @@ def _check_against_single_process(tmp_path: Path, outs: list[dict]) -> None:
             np.testing.assert_allclose(a[k], b[k], rtol=1e-3, atol=1e-4)
 
 
-def test_two_processes_write_one_run_directory_and_restart(tmp_path):
+def test_two_processes_write_one_run_directory_and_restart(tmp_path, tiny_config):
     # the same two processes run 3 of 6 steps (stop with a checkpoint), then restart from the directory
-    outs = _two_processes("both", tmp_path / "multi")
-    _check_against_single_process(tmp_path, outs)
+    outs = _two_processes("both", tmp_path / "multi", tiny_config)
+    _check_against_single_process(tmp_path, outs, tiny_config)
 
 
 @pytest.mark.slow
-def test_two_processes_restart_in_new_processes(tmp_path):
+def test_two_processes_restart_in_new_processes(tmp_path, tiny_config):
     # interrupted after 3 steps; two new processes (new coordinator port) continue the run to the end
-    stopped = _two_processes("stop", tmp_path / "multi")
+    stopped = _two_processes("stop", tmp_path / "multi", tiny_config)
     assert [o["stopped_at"] for o in stopped] == [3, 3]
-    _check_against_single_process(tmp_path, _two_processes("restart", tmp_path / "multi"))
+    _check_against_single_process(tmp_path, _two_processes("restart", tmp_path / "multi", tiny_config), tiny_config)

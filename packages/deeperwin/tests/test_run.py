@@ -14,16 +14,6 @@ from deeperwin.cli import main
 from deeperwin.config import load_config, parse_config
 from deeperwin.run import build_engine, evaluate_run, molecule_from_config, restart, run
 
-TINY = {
-    "system": "He",
-    "wavefunction": {"n_determinants": 1, "one_electron_width": 8, "two_electron_width": 4, "n_layers": 1},
-    "sampling": {"n_walkers": 16, "steps_per_sample": 2, "burn_in": 2},
-    "optimization": {"n_steps": 6, "optimizer": "kfac", "learning_rate": 0.01, "pretrain_steps": 2},
-    "evaluation": {"n_steps": 16},
-    "checkpoint_every": 3,
-    "seed": 3,
-}
-
 
 def test_unknown_key_suggests_close_key():
     with pytest.raises(ValueError, match=r"optimization\.lerning_rate.*did you mean 'learning_rate'"):
@@ -68,9 +58,9 @@ def _read_metrics(run_dir):
         return list(csv.DictReader(fh))
 
 
-def test_restart_continues_bit_identically(tmp_path):
-    full = run(TINY, tmp_path / "full", quiet=True)
-    stopped = run(TINY, tmp_path / "part", quiet=True, stop_after=3)
+def test_restart_continues_bit_identically(tmp_path, tiny_config):
+    full = run(tiny_config, tmp_path / "full", quiet=True)
+    stopped = run(tiny_config, tmp_path / "part", quiet=True, stop_after=3)
     assert stopped == {"stopped_at": 3}
     resumed = restart(tmp_path / "part", quiet=True)
     with np.load(tmp_path / "full" / "checkpoint.npz") as a, np.load(tmp_path / "part" / "checkpoint.npz") as b:
@@ -84,7 +74,7 @@ def test_restart_continues_bit_identically(tmp_path):
     # the written config is the full resolved config and reloads to the same settings
     written = yaml.safe_load((tmp_path / "full" / "config.yaml").read_text())
     assert written["sampling"]["target_acceptance"] == 0.5
-    assert parse_config(written) == parse_config(TINY)
+    assert parse_config(written) == parse_config(tiny_config)
     evaluation = json.loads((tmp_path / "full" / "evaluation.json").read_text())
     assert evaluation["hf_energy"] < -2.8 and np.isfinite(evaluation["energy"]) and evaluation["error"] > 0
     assert (tmp_path / "full" / "energy.png").is_file()
@@ -109,8 +99,8 @@ def test_restart_continues_bit_identically(tmp_path):
         evaluate_run(tmp_path / "full", n_steps=4, quiet=True)
 
 
-def test_nan_guard_rejects_step_and_keeps_parameters():
-    cfg = parse_config(TINY)
+def test_nan_guard_rejects_step_and_keeps_parameters(tiny_config):
+    cfg = parse_config(tiny_config)
     engine = build_engine(cfg, molecule_from_config(cfg))  # shares compiled functions with the runs above
     good, stats = engine.train_step(engine.init_state())
     assert stats["accepted"]
@@ -123,20 +113,20 @@ def test_nan_guard_rejects_step_and_keeps_parameters():
     assert all(np.all(np.isfinite(x)) for x in jax.tree_util.tree_leaves(after.params))
 
 
-def test_cli_bad_input_exits_2(tmp_path, capsys):
+def test_cli_bad_input_exits_2(tmp_path, capsys, tiny_config):
     cfg = tmp_path / "c.yaml"
-    cfg.write_text(yaml.safe_dump({**TINY, "system": "Hellium"}))
+    cfg.write_text(yaml.safe_dump({**tiny_config, "system": "Hellium"}))
     assert main(["run", str(cfg), "--out", str(tmp_path / "r"), "--quiet"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "He" in err[0]
     assert not (tmp_path / "r").exists()
-    cfg.write_text(yaml.safe_dump({**TINY, "system": {"charges": [1, 1], "positions": [[0, 0, 0], [0, 0, 0]]}}))
+    cfg.write_text(yaml.safe_dump({**tiny_config, "system": {"charges": [1, 1], "positions": [[0, 0, 0], [0, 0, 0]]}}))
     assert main(["run", str(cfg), "--out", str(tmp_path / "r"), "--quiet"]) == 2
     assert "overlap" in capsys.readouterr().err.lower()
-    cfg.write_text(yaml.safe_dump({**TINY, "system": {"charges": [1], "positions": [[0, 0, 0]], "spin": 0}}))
+    cfg.write_text(yaml.safe_dump({**tiny_config, "system": {"charges": [1], "positions": [[0, 0, 0]], "spin": 0}}))
     assert main(["run", str(cfg), "--out", str(tmp_path / "r"), "--quiet"]) == 2
     assert "spin" in capsys.readouterr().err.lower()
-    cfg.write_text(yaml.safe_dump({**TINY, "optimisation": {}}))
+    cfg.write_text(yaml.safe_dump({**tiny_config, "optimisation": {}}))
     assert main(["run", str(cfg), "--out", str(tmp_path / "r"), "--quiet"]) == 2
     assert "did you mean 'optimization'" in capsys.readouterr().err
     assert main(["restart", str(tmp_path)]) == 2
@@ -146,7 +136,7 @@ def test_cli_bad_input_exits_2(tmp_path, capsys):
     existing = tmp_path / "existing"
     existing.mkdir()
     (existing / "keep.txt").write_text("x")
-    cfg.write_text(yaml.safe_dump(TINY))
+    cfg.write_text(yaml.safe_dump(tiny_config))
     assert main(["run", str(cfg), "--out", str(existing), "--quiet"]) == 2
     assert "already exists" in capsys.readouterr().err
     assert sorted(p.name for p in existing.iterdir()) == ["keep.txt"]
