@@ -2,9 +2,10 @@
 
 import json
 import os
-import subprocess
 import sys
 import textwrap
+
+import pytest
 
 SCRIPT = textwrap.dedent(
     """
@@ -47,11 +48,16 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def test_sharded_run_matches_single_device():
+def _launch(workdir):
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4", "JAX_PLATFORMS": "cpu"}
-    proc = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    out = json.loads(proc.stdout.split("RESULT", 1)[1])
+    return [([sys.executable, "-c", SCRIPT], env)]
+
+
+@pytest.mark.early_subprocesses(launcher=_launch)  # started when collection ends: it compiles while other tests run
+def test_sharded_run_matches_single_device(early_subprocesses):
+    [(returncode, stdout, stderr)] = early_subprocesses.wait()
+    assert returncode == 0, stderr[-3000:]
+    out = json.loads(stdout.split("RESULT", 1)[1])
     assert out["one"]["n_shards"] == 1 and out["four"]["n_shards"] == 4
     e1, e4 = out["one"]["energies"], out["four"]["energies"]
     # same seed, same random stream: the two runs are the same Markov chain up to reduction order,

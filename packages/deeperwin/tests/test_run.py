@@ -58,28 +58,30 @@ def _read_metrics(run_dir):
         return list(csv.DictReader(fh))
 
 
-def test_restart_continues_bit_identically(tmp_path, tiny_config):
-    full = run(tiny_config, tmp_path / "full", quiet=True)
-    stopped = run(tiny_config, tmp_path / "part", quiet=True, stop_after=3)
+def test_restart_continues_bit_identically(tmp_path, tiny_config, tiny_run):
+    full, full_dir = tiny_run  # the uninterrupted run
+    part = tmp_path / "part"
+    stopped = run(tiny_config, part, quiet=True, stop_after=3)
     assert stopped == {"stopped_at": 3}
-    resumed = restart(tmp_path / "part", quiet=True)
-    with np.load(tmp_path / "full" / "checkpoint.npz") as a, np.load(tmp_path / "part" / "checkpoint.npz") as b:
+    resumed = restart(part, quiet=True)
+    with np.load(full_dir / "checkpoint.npz") as a, np.load(part / "checkpoint.npz") as b:
         assert a.files == b.files
         for name in a.files:
             np.testing.assert_array_equal(a[name], b[name])
-    m_full, m_part = _read_metrics(tmp_path / "full"), _read_metrics(tmp_path / "part")
+    m_full, m_part = _read_metrics(full_dir), _read_metrics(part)
     assert [r["step"] for r in m_part] == [str(i) for i in range(1, 7)]
     assert [r["energy"] for r in m_full] == [r["energy"] for r in m_part]
     assert full["energy"] == resumed["energy"] and full["error"] == resumed["error"]
     # the written config is the full resolved config and reloads to the same settings
-    written = yaml.safe_load((tmp_path / "full" / "config.yaml").read_text())
+    written = yaml.safe_load((full_dir / "config.yaml").read_text())
     assert written["sampling"]["target_acceptance"] == 0.5
     assert parse_config(written) == parse_config(tiny_config)
-    evaluation = json.loads((tmp_path / "full" / "evaluation.json").read_text())
+    evaluation = json.loads((full_dir / "evaluation.json").read_text())
     assert evaluation["hf_energy"] < -2.8 and np.isfinite(evaluation["energy"]) and evaluation["error"] > 0
-    assert (tmp_path / "full" / "energy.png").is_file()
+    assert (full_dir / "energy.png").is_file()
     # the CCSD(T) column: for two electrons CCSD(T) is exact in its basis, so it equals pyscf's FCI
-    again = evaluate_run(tmp_path / "full", n_steps=20, quiet=True,
+    # (evaluated in the restarted run's directory: the shared full run is left as it is)
+    again = evaluate_run(part, n_steps=20, quiet=True,
                          overrides=["evaluation.ccsd_t=true", "evaluation.ccsd_t_basis=cc-pVDZ"])
     assert again["n_steps"] == 20
     from pyscf import fci, gto, scf
@@ -88,20 +90,20 @@ def test_restart_continues_bit_identically(tmp_path, tiny_config):
     e_fci = fci.FCI(scf.RHF(he).run()).kernel()[0]
     assert again["ccsd_t_energy"] == pytest.approx(e_fci, abs=1e-7) and again["ccsd_t_basis"] == "cc-pVDZ"
     assert again["ccsd_t_energy"] < again["hf_energy"]
-    table = (tmp_path / "full" / "results.md").read_text()
+    table = (part / "results.md").read_text()
     assert f"| CCSD(T)/cc-pVDZ | {e_fci:.5f} | {1000 * (e_fci + 2.903724):+.2f} |" in table
-    assert json.loads((tmp_path / "full" / "baseline.json").read_text())["ccsd_t_energy"] == again["ccsd_t_energy"]
+    assert json.loads((part / "baseline.json").read_text())["ccsd_t_energy"] == again["ccsd_t_energy"]
     with pytest.raises(ValueError, match="only 'parallel.\\*', 'evaluation.\\*' keys"):
-        evaluate_run(tmp_path / "full", quiet=True, overrides=["optimization.n_steps=3"])
+        evaluate_run(part, quiet=True, overrides=["optimization.n_steps=3"])
     with pytest.raises(ValueError, match="only 'parallel.\\*' keys"):
-        restart(tmp_path / "full", quiet=True, overrides=["evaluation.ccsd_t=true"])
+        restart(part, quiet=True, overrides=["evaluation.ccsd_t=true"])
     with pytest.raises(ValueError, match="at least 16"):
-        evaluate_run(tmp_path / "full", n_steps=4, quiet=True)
+        evaluate_run(part, n_steps=4, quiet=True)
 
 
 def test_nan_guard_rejects_step_and_keeps_parameters(tiny_config):
     cfg = parse_config(tiny_config)
-    engine = build_engine(cfg, molecule_from_config(cfg))  # shares compiled functions with the runs above
+    engine = build_engine(cfg, molecule_from_config(cfg))  # shares compiled functions with tiny_run
     good, stats = engine.train_step(engine.init_state())
     assert stats["accepted"]
     poisoned = good._replace(walkers=good.walkers._replace(r=good.walkers.r.at[3].set(jnp.nan)))
