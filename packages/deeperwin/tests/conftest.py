@@ -4,9 +4,9 @@
 - ``tiny_config``: the smallest He run; every test that runs it reuses the same compiled functions
   (engines cache them by settings), and ``tiny_run`` is one finished run of it for the session.
 - ``early_subprocesses``: tests that check subprocesses (several forced CPU devices, two processes
-  of one distributed run) start them when collection ends and run last, so that the subprocesses
+  of one distributed run) queue them when collection ends and run last, so that the subprocesses
   compile on the second core while the other tests run in this process (which mostly compiles on
-  one core).
+  one core). One launcher runs at a time.
 """
 
 import copy
@@ -15,7 +15,9 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,39 +56,43 @@ def tiny_run(tmp_path_factory):
 
 
 # ---------------------------------------------------------------- subprocesses started early
-SUBPROCESS_TIMEOUT_S = 900
+SUBPROCESS_TIMEOUT_S = 900  # per launcher, from the start of its processes
 
 
 @dataclass
 class Subprocesses:
-    """Processes started for a test, their scratch directory and, once finished, their outputs.
+    """The processes of one launcher, their scratch directory and, once finished, their outputs.
 
     Their stdout and stderr go to files in ``workdir`` (a pipe nobody reads before the test runs
     would fill up and stop a chatty process).
     """
 
-    workdir: Path
+    launcher: Callable
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="deeperwin-test-")))
     procs: list = field(default_factory=list)
-    started: float = field(default_factory=time.monotonic)
     outputs: list | None = None  # (returncode, stdout, stderr) per process
+    error: BaseException | None = None
+    done: threading.Event = field(default_factory=threading.Event)
 
-    def start(self, argv: list[str], env: dict[str, str]) -> None:
-        i = len(self.procs)
-        with open(self.workdir / f"{i}.stdout", "w") as out, open(self.workdir / f"{i}.stderr", "w") as err:
-            self.procs.append(subprocess.Popen(argv, env=env, cwd=self.workdir, stdout=out, stderr=err,
-                                               stdin=subprocess.DEVNULL))
-
-    def wait(self) -> list:
-        """Wait for every process (at most ``SUBPROCESS_TIMEOUT_S`` from the start); their outputs."""
-        if self.outputs is None:
-            try:
-                for p in self.procs:
-                    p.wait(timeout=max(1.0, SUBPROCESS_TIMEOUT_S - (time.monotonic() - self.started)))
-            finally:
-                self.stop()
+    def run(self) -> None:
+        """Start the processes ``launcher(workdir[, tiny_config])`` names as ``(argv, env)`` pairs; wait for them."""
+        try:
+            params = inspect.signature(self.launcher).parameters
+            kwargs = {"tiny_config": copy.deepcopy(_TINY)} if "tiny_config" in params else {}
+            for i, (argv, env) in enumerate(self.launcher(self.workdir, **kwargs)):
+                with open(self.workdir / f"{i}.stdout", "w") as out, open(self.workdir / f"{i}.stderr", "w") as err:
+                    self.procs.append(subprocess.Popen(argv, env=env, cwd=self.workdir, stdout=out, stderr=err,
+                                                       stdin=subprocess.DEVNULL))
+            deadline = time.monotonic() + SUBPROCESS_TIMEOUT_S
+            for p in self.procs:
+                p.wait(timeout=max(1.0, deadline - time.monotonic()))
             self.outputs = [(p.returncode, (self.workdir / f"{i}.stdout").read_text(),
                              (self.workdir / f"{i}.stderr").read_text()) for i, p in enumerate(self.procs)]
-        return self.outputs
+        except BaseException as exc:  # handed to the test that waits for these processes
+            self.error = exc
+        finally:
+            self.stop()
+            self.done.set()
 
     def stop(self) -> None:
         for p in self.procs:
@@ -95,33 +101,43 @@ class Subprocesses:
                 p.wait()
 
 
+class _Queue(threading.Thread):
+    """Runs the launchers one after the other (one at a time: several forced CPU devices in one
+    process synchronise at every collective, which is slow when many processes share 2 cores)."""
+
+    def __init__(self, jobs: list[Subprocesses]) -> None:
+        super().__init__(daemon=True)
+        self.jobs, self.stopping = jobs, threading.Event()
+
+    def run(self) -> None:
+        for job in self.jobs:
+            if self.stopping.is_set():
+                job.error = RuntimeError("test session ended before the subprocesses started")
+                job.done.set()
+            else:
+                job.run()
+
+
 _EARLY = pytest.StashKey[dict]()
-
-
-def _launch(launcher) -> Subprocesses:
-    """Start the processes ``launcher(workdir[, tiny_config])`` names as ``(argv, env)`` pairs."""
-    job = Subprocesses(Path(tempfile.mkdtemp(prefix="deeperwin-test-")))
-    kwargs = {"tiny_config": copy.deepcopy(_TINY)} if "tiny_config" in inspect.signature(launcher).parameters else {}
-    try:
-        for argv, env in launcher(job.workdir, **kwargs):
-            job.start(argv, env)
-    except BaseException:
-        job.stop()
-        shutil.rmtree(job.workdir, ignore_errors=True)
-        raise
-    return job
+_QUEUE = pytest.StashKey[_Queue]()
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "early_subprocesses(launcher=f): start the test's subprocesses when collection "
-                                       "ends (see tests/conftest.py)")
+    config.addinivalue_line("markers", "early_subprocesses(launcher=f, order=0): queue the test's subprocesses when "
+                                       "collection ends (see tests/conftest.py)")
     config.stash[_EARLY] = {}
+
+
+def _queue_position(item) -> tuple[bool, int]:
+    marker = item.get_closest_marker("early_subprocesses")
+    return (False, 0) if marker is None else (True, marker.kwargs.get("order", 0))
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
-    # the tests that wait for early subprocesses go last: the processes have the longest time to finish
-    items.sort(key=lambda item: item.get_closest_marker("early_subprocesses") is not None)  # stable
+    # the tests that wait for early subprocesses go last (the processes have the longest time to
+    # finish), in the order their launchers are queued (marker argument ``order``, default 0)
+    items.sort(key=_queue_position)  # stable
 
 
 def pytest_collection_finish(session):
@@ -131,10 +147,20 @@ def pytest_collection_finish(session):
     for item in session.items:
         marker = item.get_closest_marker("early_subprocesses")
         if marker is not None and marker.kwargs["launcher"] not in jobs:
-            jobs[marker.kwargs["launcher"]] = _launch(marker.kwargs["launcher"])
+            jobs[marker.kwargs["launcher"]] = Subprocesses(marker.kwargs["launcher"])
+    if jobs:
+        session.config.stash[_QUEUE] = _Queue(list(jobs.values()))
+        session.config.stash[_QUEUE].start()
 
 
 def pytest_sessionfinish(session):
+    queue = session.config.stash.get(_QUEUE, None)
+    if queue is not None:
+        queue.stopping.set()
+    for job in session.config.stash.get(_EARLY, {}).values():
+        job.stop()
+    if queue is not None:
+        queue.join(timeout=30)
     for job in session.config.stash.get(_EARLY, {}).values():
         job.stop()
         shutil.rmtree(job.workdir, ignore_errors=True)
@@ -142,13 +168,18 @@ def pytest_sessionfinish(session):
 
 @pytest.fixture
 def early_subprocesses(request) -> Subprocesses:
-    """The finished subprocesses of the test's ``early_subprocesses`` marker (started now if they were not)."""
+    """The finished subprocesses of the test's ``early_subprocesses`` marker (run now if they were not queued)."""
     marker = request.node.get_closest_marker("early_subprocesses")
     if marker is None:
         raise ValueError("early_subprocesses: the test needs a @pytest.mark.early_subprocesses(launcher=...) marker")
     jobs = request.config.stash[_EARLY]
-    if marker.kwargs["launcher"] not in jobs:
-        jobs[marker.kwargs["launcher"]] = _launch(marker.kwargs["launcher"])
-    job = jobs[marker.kwargs["launcher"]]
-    job.wait()
+    launcher = marker.kwargs["launcher"]
+    if launcher not in jobs:
+        jobs[launcher] = Subprocesses(launcher)
+        jobs[launcher].run()
+    job = jobs[launcher]
+    if not job.done.wait(timeout=2 * SUBPROCESS_TIMEOUT_S):  # the queue may run another launcher first
+        raise TimeoutError(f"the subprocesses of {launcher.__name__} did not finish")
+    if job.error is not None:
+        raise job.error
     return job

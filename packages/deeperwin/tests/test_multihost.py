@@ -108,9 +108,9 @@ def _launch_stop_and_restart(workdir: Path, tiny_config: dict) -> list[tuple[lis
     return _two_process_commands("both", workdir / "multi", tiny_config)
 
 
-@pytest.mark.early_subprocesses(launcher=_launch_stop_and_restart)
+@pytest.mark.early_subprocesses(launcher=_launch_stop_and_restart, order=1)  # after test_parallel's
 def test_two_processes_write_one_run_directory_and_restart(early_subprocesses, tiny_run):
-    outs = _results(early_subprocesses.wait())
+    outs = _results(early_subprocesses.outputs)
     _check_against_single_process(early_subprocesses.workdir / "multi", outs, tiny_run)
 
 

@@ -1,4 +1,4 @@
-"""Sampling and optimisation: exact densities, Hartree-Fock pretraining, He energy below HF."""
+"""Sampling and optimisation: exact densities (the He training run below Hartree-Fock is in test_parallel.py)."""
 
 from typing import Any
 
@@ -10,8 +10,6 @@ import pytest
 from deeperwin.mcmc import WalkerState, assign_electrons, init_walkers, make_mcmc_sweep
 from deeperwin.optimize import Engine, OptimizationConfig, SamplingConfig
 from deeperwin.wavefunction import WavefunctionConfig
-
-SMALL = WavefunctionConfig(n_determinants=2, one_electron_width=16, two_electron_width=4, n_layers=2)
 
 
 def block_error(x, n_blocks=10):
@@ -57,37 +55,6 @@ def test_mcmc_samples_hydrogen_density(one_electron):
     np.testing.assert_allclose((radii**2).mean(), 3.0, atol=0.1)
     assert abs(float(state.acceptance) - 0.5) < 0.1  # the step size was adapted from 0.05
     assert float(state.step_size) > 0.2
-
-
-@pytest.fixture(scope="module")
-def helium_hf():
-    from deeperwin.baseline import hartree_fock
-    from deeperwin.systems import get_system
-
-    mol = get_system("He")
-    return mol, hartree_fock(mol)
-
-
-def test_helium_below_hartree_fock(helium_hf):
-    mol, hf = helium_hf
-    engine = Engine(mol.charges, mol.positions, mol.n_up, mol.n_down, wavefunction=SMALL,
-                    sampling=SamplingConfig(n_walkers=256, steps_per_sample=5, burn_in=20),
-                    optimization=OptimizationConfig(optimizer="adam", learning_rate=3e-3, lr_decay_steps=200,
-                                                    pretrain_steps=30), seed=0)
-    state = engine.init_state()
-    pretrain_losses = []
-    state = engine.pretrain(state, hf, callback=lambda i, loss: pretrain_losses.append(loss))
-    assert pretrain_losses[-1] < 0.5 * pretrain_losses[0]
-    state = engine.burn_in(state)
-    for _ in range(200):
-        state, stats = engine.train_step(state)
-        assert stats["accepted"]
-    result = engine.evaluate(state, 80)
-    energy = result["energies"].mean()
-    # Hartree-Fock limit -2.86168; exact -2.903724: the network must recover most of the correlation energy
-    assert energy < -2.89
-    assert energy > -2.903724 - 5 * block_error(result["energies"]) - 1e-3  # variational within noise
-    assert 0.35 < result["acceptance"] < 0.65
 
 
 def _accuracy_run(mol: Any) -> tuple[float, float]:

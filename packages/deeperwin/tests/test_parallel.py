@@ -1,39 +1,59 @@
-"""Walkers sharded over 4 forced CPU devices (subprocess: XLA_FLAGS must be set before jax starts)."""
+"""Adam on He in a subprocess with 4 forced CPU devices (XLA_FLAGS must be set before jax starts).
+
+One run, on one device, is the check that training works: pretrained on Hartree-Fock orbitals,
+200 steps take He below Hartree-Fock. Its pretrained state is also the start of the same 30
+steps with the walkers sharded over 4 devices, which must follow the same chain; a checkpoint
+of the sharded run continues on one device. (One subprocess: the He run compiles its functions
+once for both checks.)
+"""
 
 import json
 import os
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 SCRIPT = textwrap.dedent(
     """
-    import json, sys, tempfile
-    import jax, numpy as np
+    import json, tempfile
+    import jax
+    from deeperwin.baseline import hartree_fock
     from deeperwin.checkpoint import load_checkpoint, save_checkpoint
     from deeperwin.optimize import Engine, OptimizationConfig, SamplingConfig
+    from deeperwin.systems import get_system
     from deeperwin.wavefunction import WavefunctionConfig
 
     assert len(jax.devices()) == 4, jax.devices()
+    he = get_system("He")
 
     def engine(devices):
-        e = Engine([2.0], np.zeros((1, 3)), 1, 1, wavefunction=WavefunctionConfig(1, 8, 4, 1),
-                   sampling=SamplingConfig(n_walkers=32, steps_per_sample=5, burn_in=10),
-                   optimization=OptimizationConfig(optimizer="adam", learning_rate=0.02), seed=0)
+        e = Engine(he.charges, he.positions, he.n_up, he.n_down,
+                   wavefunction=WavefunctionConfig(n_determinants=2, one_electron_width=16, two_electron_width=4,
+                                                   n_layers=2),
+                   sampling=SamplingConfig(n_walkers=256, steps_per_sample=5, burn_in=20),
+                   optimization=OptimizationConfig(optimizer="adam", learning_rate=3e-3, lr_decay_steps=200,
+                                                   pretrain_steps=30), seed=0)
         e.use_devices(devices)
         return e
 
-    out = {}
-    for name, devices in (("one", jax.devices()[:1]), ("four", jax.devices())):
-        e = engine(devices)
-        state = e.burn_in(e.init_state())
-        energies = []
-        for _ in range(30):
+    one = engine(jax.devices()[:1])
+    losses = []
+    pretrained = one.pretrain(one.init_state(), hartree_fock(he), callback=lambda i, loss: losses.append(loss))
+    out = {"pretrain_losses": losses}
+    for name, e, n_steps in (("one", one, 200), ("four", engine(jax.devices()), 30)):
+        state = e.burn_in(e.place_state(pretrained))
+        energies, accepted = [], []
+        for _ in range(n_steps):
             state, stats = e.train_step(state)
             energies.append(stats["energy"])
-        out[name] = {"energies": energies, "n_shards": len(state.walkers.r.sharding.device_set)}
-        if name == "four":
+            accepted.append(stats["accepted"])
+        out[name] = {"energies": energies, "accepted": accepted, "n_shards": len(state.walkers.r.sharding.device_set)}
+        if name == "one":
+            result = e.evaluate(state, 80)
+            out["evaluation"] = {"energies": result["energies"].tolist(), "acceptance": result["acceptance"]}
+        else:
             with tempfile.TemporaryDirectory() as tmp:
                 save_checkpoint(tmp, state, {"step": state.step})
                 e1 = engine(jax.devices()[:1])
@@ -48,18 +68,45 @@ SCRIPT = textwrap.dedent(
 )
 
 
+def block_error(x, n_blocks=10):
+    """Standard error of the mean from block means (independent of deeperwin.blocking)."""
+    blocks = np.array_split(np.asarray(x), n_blocks)
+    means = np.array([b.mean() for b in blocks])
+    return means.std(ddof=1) / np.sqrt(n_blocks)
+
+
 def _launch(workdir):
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4", "JAX_PLATFORMS": "cpu"}
     return [([sys.executable, "-c", SCRIPT], env)]
 
 
-@pytest.mark.early_subprocesses(launcher=_launch)  # started when collection ends: it compiles while other tests run
-def test_sharded_run_matches_single_device(early_subprocesses):
-    [(returncode, stdout, stderr)] = early_subprocesses.wait()
+def _result(early_subprocesses) -> dict:
+    [(returncode, stdout, stderr)] = early_subprocesses.outputs
     assert returncode == 0, stderr[-3000:]
-    out = json.loads(stdout.split("RESULT", 1)[1])
+    return json.loads(stdout.split("RESULT", 1)[1])
+
+
+@pytest.mark.early_subprocesses(launcher=_launch)  # started when collection ends: it compiles while other tests run
+def test_helium_below_hartree_fock(early_subprocesses):
+    out = _result(early_subprocesses)
+    losses = out["pretrain_losses"]
+    assert len(losses) == 30 and losses[-1] < 0.5 * losses[0]
+    assert all(out["one"]["accepted"])
+    energies = np.array(out["evaluation"]["energies"])
+    assert energies.shape == (80,)
+    energy = energies.mean()
+    # Hartree-Fock limit -2.86168; exact -2.903724: the network must recover most of the correlation energy
+    assert energy < -2.89
+    assert energy > -2.903724 - 5 * block_error(energies) - 1e-3  # variational within noise
+    assert 0.35 < out["evaluation"]["acceptance"] < 0.65
+
+
+@pytest.mark.early_subprocesses(launcher=_launch)
+def test_sharded_run_matches_single_device(early_subprocesses):
+    out = _result(early_subprocesses)
     assert out["one"]["n_shards"] == 1 and out["four"]["n_shards"] == 4
-    e1, e4 = out["one"]["energies"], out["four"]["energies"]
+    assert all(out["four"]["accepted"])
+    e1, e4 = out["one"]["energies"][:30], out["four"]["energies"]
     # same seed, same random stream: the two runs are the same Markov chain up to reduction order,
     # so their late energies agree statistically (well within the walker noise)
     late1, late4 = sum(e1[-15:]) / 15, sum(e4[-15:]) / 15
