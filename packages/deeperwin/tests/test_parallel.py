@@ -1,9 +1,9 @@
 """Adam on He in a subprocess with 4 forced CPU devices (XLA_FLAGS must be set before jax starts).
 
-One run, on one device, is the check that training works: pretrained on Hartree-Fock orbitals,
-200 steps take He below Hartree-Fock. Its pretrained state is also the start of the same 30
-steps with the walkers sharded over 4 devices, which must follow the same chain; a checkpoint
-of the sharded run continues on one device. (One subprocess: the He run compiles its functions
+One run, on the default device (no sharding), is the check that training works: pretrained on
+Hartree-Fock orbitals, 200 steps take He below Hartree-Fock. Its pretrained state is also the
+start of the same 30 steps with the walkers sharded over 4 devices, which must follow the same
+chain; a checkpoint of the sharded run continues on one device (sharded over a list of one). (One subprocess: the He run compiles its functions
 once for both checks.)
 """
 
@@ -35,10 +35,11 @@ SCRIPT = textwrap.dedent(
                    sampling=SamplingConfig(n_walkers=256, steps_per_sample=5, burn_in=20),
                    optimization=OptimizationConfig(optimizer="adam", learning_rate=3e-3, lr_decay_steps=200,
                                                    pretrain_steps=30), seed=0)
-        e.use_devices(devices)
+        if devices is not None:
+            e.use_devices(devices)
         return e
 
-    one = engine(jax.devices()[:1])
+    one = engine(None)  # not sharded: the default device
     losses = []
     pretrained = one.pretrain(one.init_state(), hartree_fock(he), callback=lambda i, loss: losses.append(loss))
     out = {"pretrain_losses": losses}
