@@ -37,12 +37,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 
 import numpy as np
 
 from deeperwin.baseline import hartree_fock
+from deeperwin.checkpoint import atomic_write_text
 from deeperwin.geometry import bond_length_scan
 from deeperwin.optimize import OptimizationConfig, SamplingConfig
 from deeperwin.pes import load_h2_reference
@@ -90,10 +90,12 @@ def steps_to_accuracy(mols, ref, max_steps, window, tol, seed, scheduler="round_
         opt_s += time.perf_counter() - t0
         g = stats["geometry"]
         history[g].append(stats["energy"])
-        if len(history[g]) >= window and met_at[g] is None and abs(np.mean(history[g][-window:]) - ref[g]) < tol:
-            met_at[g] = len(history[g])
-        elif met_at[g] is not None and abs(np.mean(history[g][-window:]) - ref[g]) >= tol:
-            met_at[g] = None  # left the band again: the criterion must hold when the last geometry meets it
+        if len(history[g]) >= window:
+            inside = abs(np.mean(history[g][-window:]) - ref[g]) < tol
+            if inside and met_at[g] is None:
+                met_at[g] = len(history[g])
+            elif not inside:
+                met_at[g] = None  # left the band again: the criterion must hold when the last geometry meets it
         if steps["window"] is None and all(m is not None for m in met_at):
             steps["window"] = state.step
         if steps["evaluated"] is None and state.step % (check_every * n) == 0:
@@ -220,7 +222,13 @@ def main() -> None:
     p.add_argument("--combine", nargs="+", metavar="JSON", help="only print the tables of these --json files")
     a = p.parse_args()
     if a.combine:
-        data = [json.load(open(f, encoding="utf-8")) for f in a.combine]
+        data = []
+        for f in a.combine:
+            try:
+                with open(f, encoding="utf-8") as fh:
+                    data.append(json.load(fh))
+            except (OSError, ValueError) as exc:
+                raise SystemExit(f"--combine {f}: cannot read a --json file of this benchmark ({exc})") from None
         meta = {k: v for k, v in data[0].items() if k != "results"}
         for f, d in zip(a.combine, data, strict=True):
             if {k: v for k, v in d.items() if k != "results"} != meta:
@@ -250,9 +258,7 @@ def main() -> None:
         print(f"seed {seed} done ({time.perf_counter() - t_all:.0f} s): "
               f"{json.dumps({k: v for k, v in row.items() if k != 'seed'})}", flush=True)
         if a.json:  # after every seed, so that a stopped run keeps what it measured
-            with open(a.json + ".tmp", "w", encoding="utf-8") as fh:
-                json.dump({**meta, "results": results}, fh, indent=1)
-            os.replace(a.json + ".tmp", a.json)
+            atomic_write_text(a.json, json.dumps({**meta, "results": results}, indent=1))
     report(meta, results)
     print(f"\nwall time {time.perf_counter() - t_all:.0f} s")
 
