@@ -1,6 +1,7 @@
 """Shared test settings and fixtures.
 
 - pyscf on one thread (much faster on a loaded machine).
+- ``block_error``: a blocking error bar written independently of deeperwin.blocking.
 - ``tiny_config``: the smallest He run; every test that runs it reuses the same compiled functions
   (engines cache them by settings), and ``tiny_run`` is one finished run of it for the session.
 - ``early_subprocesses``: tests that check subprocesses (several forced CPU devices, two processes
@@ -21,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -41,6 +43,19 @@ _TINY = {
 def tiny_config():
     """The smallest He run configuration; tests sharing it reuse each other's compiled functions."""
     return copy.deepcopy(_TINY)
+
+
+def _block_error(x, n_blocks=10):
+    """Standard error of the mean from block means (independent of deeperwin.blocking)."""
+    blocks = np.array_split(np.asarray(x), n_blocks)
+    means = np.array([b.mean() for b in blocks])
+    return means.std(ddof=1) / np.sqrt(n_blocks)
+
+
+@pytest.fixture(scope="session")
+def block_error():
+    """``block_error(x, n_blocks=10)``: the standard error of the mean of ``x`` from block means."""
+    return _block_error
 
 
 @pytest.fixture(scope="session")

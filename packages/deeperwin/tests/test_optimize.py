@@ -12,13 +12,6 @@ from deeperwin.optimize import Engine, OptimizationConfig, SamplingConfig
 from deeperwin.wavefunction import WavefunctionConfig
 
 
-def block_error(x, n_blocks=10):
-    """Standard error of the mean from block means (independent of deeperwin.blocking)."""
-    blocks = np.array_split(np.asarray(x), n_blocks)
-    means = np.array([b.mean() for b in blocks])
-    return means.std(ddof=1) / np.sqrt(n_blocks)
-
-
 def test_assign_electrons_by_charge_and_spin():
     # LiH: 3 electrons at Li, 1 at H, spins alternate; N2 triplet-free: 7 + 7
     owner = assign_electrons([3.0, 1.0], 2, 2)
@@ -57,7 +50,7 @@ def test_mcmc_samples_hydrogen_density(one_electron):
     assert float(state.step_size) > 0.2
 
 
-def _accuracy_run(mol: Any) -> tuple[float, float]:
+def _accuracy_run(mol: Any, block_error) -> tuple[float, float]:
     """The accuracy configuration of the README: KFAC, 4 determinants, 2000 steps; mean and block error."""
     from deeperwin.baseline import hartree_fock
 
@@ -77,20 +70,20 @@ def _accuracy_run(mol: Any) -> tuple[float, float]:
 
 
 @pytest.mark.slow
-def test_helium_accuracy():
+def test_helium_accuracy(block_error):
     """He within 2 mHa of -2.903724 (exact, Pekeris) with error bar below 1 mHa."""
     from deeperwin.systems import get_system
 
-    energy, error = _accuracy_run(get_system("He"))
+    energy, error = _accuracy_run(get_system("He"), block_error)
     assert abs(energy - (-2.903724)) < 2e-3
     assert error < 1e-3
 
 
 @pytest.mark.slow
-def test_h2_accuracy():
+def test_h2_accuracy(block_error):
     """H2 at 1.4 bohr within 3 mHa of -1.174475 (Kolos-Wolniewicz)."""
     from deeperwin.systems import Molecule
 
-    energy, _ = _accuracy_run(Molecule.from_nuclei([1.0, 1.0], [[0, 0, 0], [0, 0, 1.4]], name="H2"))
+    energy, _ = _accuracy_run(Molecule.from_nuclei([1.0, 1.0], [[0, 0, 0], [0, 0, 1.4]], name="H2"), block_error)
     assert abs(energy - (-1.174475)) < 3e-3
 

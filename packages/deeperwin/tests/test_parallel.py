@@ -3,8 +3,8 @@
 One run, on the default device (no sharding), is the check that training works: pretrained on
 Hartree-Fock orbitals, 200 steps take He below Hartree-Fock. Its pretrained state is also the
 start of the same 30 steps with the walkers sharded over 4 devices, which must follow the same
-chain; a checkpoint of the sharded run continues on one device (sharded over a list of one). (One subprocess: the He run compiles its functions
-once for both checks.)
+chain; a checkpoint of the sharded run continues on one device (sharded over a list of one).
+One subprocess: the He run compiles its functions once for both checks.
 """
 
 import json
@@ -69,13 +69,6 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def block_error(x, n_blocks=10):
-    """Standard error of the mean from block means (independent of deeperwin.blocking)."""
-    blocks = np.array_split(np.asarray(x), n_blocks)
-    means = np.array([b.mean() for b in blocks])
-    return means.std(ddof=1) / np.sqrt(n_blocks)
-
-
 def _launch(workdir):
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4", "JAX_PLATFORMS": "cpu"}
     return [([sys.executable, "-c", SCRIPT], env)]
@@ -88,7 +81,7 @@ def _result(early_subprocesses) -> dict:
 
 
 @pytest.mark.early_subprocesses(launcher=_launch)  # started when collection ends: it compiles while other tests run
-def test_helium_below_hartree_fock(early_subprocesses):
+def test_helium_below_hartree_fock(early_subprocesses, block_error):
     out = _result(early_subprocesses)
     losses = out["pretrain_losses"]
     assert len(losses) == 30 and losses[-1] < 0.5 * losses[0]
